@@ -1,0 +1,75 @@
+"""Plots return figures, draw what they say, and never touch pyplot's state."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib import pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from convlab import kernels, viz  # noqa: E402
+
+
+def test_show_image_returns_an_untracked_figure(rng):
+    before = plt.get_fignums()
+    fig = viz.show_image(rng.random((1, 8, 8, 1)), title="digit")
+    assert isinstance(fig, Figure)
+    assert plt.get_fignums() == before
+    assert fig.axes[0].get_title() == "digit"
+    assert fig.axes[0].images[0].get_array().shape == (8, 8)
+
+
+def test_show_image_draws_into_a_given_axis(rng):
+    fig, ax = plt.subplots()
+    assert viz.show_image(rng.random((8, 8, 3)), ax=ax) is fig
+    assert ax.images[0].get_array().shape == (8, 8, 3)
+    plt.close(fig)
+
+
+def test_show_image_rejects_a_batch():
+    with pytest.raises(
+        ValueError, match=r"show_image: `image` must be .* received shape \(2, 8, 8, 1\)"
+    ):
+        viz.show_image(np.zeros((2, 8, 8, 1)))
+
+
+def test_show_kernel_writes_every_number():
+    fig = viz.show_kernel(kernels.get("sobel_x"))
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts == ["-1", "0", "1", "-2", "0", "2", "-1", "0", "1"]
+    image = fig.axes[0].images[0]
+    assert image.get_cmap().name == "RdBu_r"
+    assert image.get_clim() == (-2.0, 2.0)
+
+
+def test_show_kernel_unsigned_uses_a_sequential_map():
+    fig = viz.show_kernel(kernels.get("box_blur"))
+    assert fig.axes[0].images[0].get_cmap().name == "Greys"
+    assert fig.axes[0].texts[0].get_text() == "0.11"
+
+
+def test_feature_maps_signed_get_symmetric_diverging_colours(rng):
+    maps = rng.standard_normal((1, 6, 6, 5))
+    fig = viz.show_feature_maps(maps, columns=3, title="conv1")
+    panels = [ax for ax in fig.axes if ax.images]
+    assert len(panels) == 5
+    low, high = panels[0].images[0].get_clim()
+    assert low == -high == -np.abs(maps).max()
+    assert panels[0].images[0].get_cmap().name == "RdBu_r"
+    assert fig.get_suptitle() == "conv1"
+
+
+def test_feature_maps_non_negative_use_a_sequential_map(rng):
+    fig = viz.show_feature_maps(rng.random((6, 6, 40)), max_maps=12)
+    panels = [ax for ax in fig.axes if ax.images]
+    assert len(panels) == 12
+    assert panels[0].images[0].get_cmap().name == "viridis"
+
+
+def test_feature_maps_need_one_image():
+    with pytest.raises(
+        ValueError, match=r"show_feature_maps: `maps` must hold one image.*maps\[i:i \+ 1\]"
+    ):
+        viz.show_feature_maps(np.zeros((2, 4, 4, 3)))
