@@ -343,13 +343,7 @@ def max_pool2d(x, pool_size=2, *, strides=None, padding="valid"):
            [8., 9.]])
     """
     args = _checks.pool_args("max_pool2d", x, pool_size, strides, padding)
-    xp = _pad(args.x, args.pads, value=-np.inf)
-    out = None
-    for i in range(args.pool[0]):
-        for j in range(args.pool[1]):
-            tap = _tap(xp, i, j, args.out_hw, args.strides, (1, 1))
-            out = tap.copy() if out is None else np.maximum(out, tap, out=out)
-    return out
+    return _pool(args, np.maximum, fill=-np.inf)
 
 
 def avg_pool2d(x, pool_size=2, *, strides=None, padding="valid"):
@@ -381,20 +375,74 @@ def avg_pool2d(x, pool_size=2, *, strides=None, padding="valid"):
            [7.5, 9. ]])
     """
     args = _checks.pool_args("avg_pool2d", x, pool_size, strides, padding)
-    xp = _pad(args.x, args.pads)
-    total = None
-    for i in range(args.pool[0]):
-        for j in range(args.pool[1]):
-            tap = _tap(xp, i, j, args.out_hw, args.strides, (1, 1))
-            total = tap.copy() if total is None else np.add(total, tap, out=total)
+    total = _pool(args, np.add, fill=0.0)
     counts = [
-        _window_counts(size, k, s, pads[0], out)
-        for size, k, s, pads, out in zip(
+        _window_counts(n, k, s, pads[0], out)
+        for n, k, s, pads, out in zip(
             args.x.shape[1:3], args.pool, args.strides, args.pads, args.out_hw, strict=True
         )
     ]
     total /= np.multiply.outer(*counts).astype(total.dtype)[:, :, None]
     return total
+
+
+# Images per pooling block: about 1 MB of float32 input, so the intermediate stays in cache.
+_POOL_BLOCK_ELEMENTS = 1 << 18
+
+
+def _pool(args, combine, fill):
+    """Combine every window; max and sum are separable, so reduce the width, then the height.
+
+    That takes ``kh + kw`` passes instead of ``kh * kw``, done a cache-sized block
+    of images at a time. Padding is never built: taps that would read it are
+    skipped, which is what padding with ``fill`` (the identity of ``combine``) gives.
+    """
+    x, (ph, pw), (sh, sw), ((top, _), (left, _)), (ho, wo) = (
+        args.x,
+        args.pool,
+        args.strides,
+        args.pads,
+        args.out_hw,
+    )
+    out = np.empty((x.shape[0], ho, wo, x.shape[3]), dtype=x.dtype)
+    step = max(1, _POOL_BLOCK_ELEMENTS // max(x[:1].size, 1))
+    for a in range(0, x.shape[0], step):
+        wide = _reduce_axis(x[a : a + step], 2, pw, sw, left, wo, combine, fill)
+        out[a : a + step] = _reduce_axis(wide, 1, ph, sh, top, ho, combine, fill)
+    return out
+
+
+def _reduce_axis(x, axis, k, s, before, out, combine, fill):
+    """``result[o] = combine(x[o*s + t - before] for t in range(k))`` along ``axis``,
+    skipping indices outside ``x``."""
+    n = x.shape[axis]
+    taps = []  # (output positions, the input cells tap t reads for them)
+    for t in range(k):
+        # Output positions o whose tap t lands inside x: 0 <= o*s + t - before < n.
+        lo = max(0, -((t - before) // s))
+        hi = min(out, (n - 1 - t + before) // s + 1)
+        if hi > lo:
+            start = lo * s + t - before
+            cells = _along(x, axis, slice(start, start + s * (hi - lo - 1) + 1, s))
+            taps.append((slice(lo, hi), cells))
+    whole = [i for i, (where, _) in enumerate(taps) if (where.start, where.stop) == (0, out)]
+    if len(whole) >= 2:  # combine two whole taps into a new array: one pass fewer than a copy
+        second, first = taps.pop(whole[1])[1], taps.pop(whole[0])[1]
+        result = combine(first, second)
+    elif whole:
+        result = taps.pop(whole[0])[1].copy()
+    else:  # also an empty output, where no tap lands
+        shape = list(x.shape)
+        shape[axis] = out
+        result = np.full(shape, fill, dtype=x.dtype)
+    for where, cells in taps:
+        target = _along(result, axis, where)
+        combine(target, cells, out=target)
+    return result
+
+
+def _along(x, axis, index):
+    return x[(slice(None),) * axis + (index,)]
 
 
 def _window_counts(n, k, s, before, out):

@@ -258,3 +258,13 @@ def test_same_max_pool_never_picks_the_padding(tf):
     ours = convlab.max_pool2d(x, 2, padding="same")
     assert_matches(ours, tf.nn.max_pool2d(x, 2, 2, "SAME").numpy())
     assert ours.max() < 0
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+def test_pooling_in_blocks_of_images_matches_tensorflow(tf, rng, monkeypatch, kind):
+    # Force one image per block, with a batch that does not split evenly.
+    monkeypatch.setattr(convlab.ops, "_POOL_BLOCK_ELEMENTS", 1)
+    x = randn(rng, (5, 7, 9, 2))
+    tf_op = {"max": tf.nn.max_pool2d, "avg": tf.nn.avg_pool2d}[kind]
+    expected = tf_op(x, 3, 2, "SAME").numpy()
+    assert_matches(getattr(convlab, f"{kind}_pool2d")(x, 3, strides=2, padding="same"), expected)
