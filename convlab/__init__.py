@@ -17,7 +17,7 @@ from .ops import (
 
 __version__ = "0.1.0"
 
-_LAZY = ("viz",)  # modules that import matplotlib load on first use
+_LAZY = ("data", "viz", "widgets")  # modules with heavier imports load on first use
 
 
 def __getattr__(name):
@@ -39,5 +39,7 @@ __all__ = [
     "naive",
     "separable_conv2d",
     "shapes",
+    "data",
     "viz",
+    "widgets",
 ]
