@@ -6,6 +6,7 @@ kernels in :mod:`convlab.kernels` and plots in :mod:`convlab.viz`.
 """
 
 from . import kernels, naive, shapes
+from ._tf import import_tensorflow
 from .ops import (
     avg_pool2d,
     conv2d,
@@ -34,6 +35,7 @@ __all__ = [
     "conv2d",
     "conv2d_transpose",
     "depthwise_conv2d",
+    "import_tensorflow",
     "kernels",
     "max_pool2d",
     "naive",

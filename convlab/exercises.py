@@ -144,7 +144,8 @@ def check(name: str, answer: Callable) -> Verdict:
             )
     expected = [exercise.reference(*case.args) for case in exercise.cases]
     if all(_same(exercise.compare, g, e) for g, e in zip(results, expected, strict=True)):
-        return Verdict(name, "passed", f"correct on all {len(results)} cases.")
+        cases = f"on all {len(results)} cases" if len(results) > 1 else "on the test case"
+        return Verdict(name, "passed", f"correct {cases}.")
     for message, wrong in exercise.mistakes:
         variants = [wrong(*case.args) for case in exercise.cases]
         if all(_same(exercise.compare, g, v) for g, v in zip(results, variants, strict=True)):

@@ -13,6 +13,7 @@ shape that the convolution explorer shows next to the formula.
 
 from __future__ import annotations
 
+import base64
 import io
 
 import ipywidgets as w
@@ -82,10 +83,24 @@ class _Explorer:
             control.observe(lambda _change: self.update(), names="value")
         self.update()
 
+    _state: tuple[str, ...] = ()  # attributes whose .value the plain repr lists
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{name}={getattr(self, name).value!r}" for name in self._state)
+        return f"{type(self).__name__}({values})"
+
     def _ipython_display_(self):
+        """Show the live widget, with a plain repr and the current picture as fallbacks.
+
+        The fallbacks are what a stored notebook shows where no kernel runs (GitHub),
+        and the plain repr is what notebook tests compare.
+        """
         from IPython.display import display
 
-        display(self.widget)
+        bundle = self.widget._repr_mimebundle_()
+        bundle["text/plain"] = repr(self)
+        bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
+        display(bundle, raw=True)
 
     def _render(self):
         self.image.value = _png(self.figure)
@@ -105,6 +120,8 @@ class ConvExplorer(_Explorer):
     >>> explorer.output_size
     3
     """
+
+    _state = ("size", "kernel_size", "strides", "padding", "pad", "dilation_rate", "row", "col")
 
     def __init__(self, *, size=7, kernel_size=3, strides=1, padding="valid", dilation_rate=1):
         style = {"description_width": "90px"}
@@ -239,6 +256,8 @@ class KernelPlayground(_Explorer):
     2.0
     """
 
+    _state = ("kernel_name", "color")
+
     def __init__(self, *, kernel="sharpen", color=True, size=128):
         self.photo = photo(size=size)
         self.kernel_name = w.Dropdown(options=kernels.names(), value=kernel, description="kernel")
@@ -323,6 +342,8 @@ class PoolExplorer(_Explorer):
     >>> explorer.output.shape
     (5, 5)
     """
+
+    _state = ("mode", "size", "pool_size", "strides", "padding", "row", "col")
 
     def __init__(self, *, size=6, pool_size=2, strides=2, padding="valid", mode="max", seed=0):
         style = {"description_width": "80px"}

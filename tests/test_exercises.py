@@ -26,7 +26,8 @@ def exercise(request):
 def test_the_solution_passes(exercise, tf):
     verdict = check(exercise.name, define(exercise.solution, tf))
     assert verdict.status == "passed", verdict
-    assert str(verdict) == f"[ok] {exercise.name}: passed - correct on all {len(exercise.cases)} cases."
+    cases = f"on all {len(exercise.cases)} cases" if len(exercise.cases) > 1 else "on the test case"
+    assert str(verdict) == f"[ok] {exercise.name}: passed - correct {cases}."
 
 
 def test_the_stub_is_not_attempted(exercise):

@@ -1,0 +1,113 @@
+# %% [markdown]
+# # 00 — Welcome: how this course works
+#
+# This course explains convolutional neural networks from the ground up: what a
+# convolution computes, why padding and stride change the size of a feature map,
+# how channels and weight sharing keep the parameter count small, what pooling does,
+# how TensorFlow does all of it, and finally a network trained on handwritten digits.
+#
+# **How to work through it.** Run each notebook from top to bottom (*Run → Run All
+# Cells* in JupyterLab, or Shift+Enter cell by cell). Every idea comes with a picture
+# and a few lines of code you can change. Each notebook ends with a summary and
+# **exercises**: you write a small function in the cell marked *Exercise*, and the cell
+# after it checks your answer and prints one line: `passed`, `failed` with the likely
+# mistake, or `not attempted` while the exercise still raises `NotImplementedError`.
+# Stuck? `exercises.solution("name")` in a new cell shows one solution.
+#
+# **Where to run it.** On your own machine, `make lab` in a clone of the repository
+# installs everything into `.venv` and opens JupyterLab here. In the browser, the
+# *launch binder* badge in the README starts the same JupyterLab on Binder, with
+# nothing to install.
+#
+# The code you import comes from `convlab`, a small library written for this course:
+# NumPy versions of every operation (a readable loop and a fast twin) that give
+# TensorFlow's numbers exactly.
+
+# %%
+%matplotlib inline
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's C++ logs quiet
+
+import numpy as np
+
+import convlab
+from convlab import exercises
+
+# %% [markdown]
+# ## Environment check
+#
+# The cell below reports the versions this notebook runs with and whether TensorFlow
+# sees a GPU. A GPU only matters for notebook 06, where a network is trained: there it
+# takes seconds instead of a few minutes. Everything else runs on any CPU. (Its output
+# depends on your machine, so the notebook tests do not compare it.)
+
+# %% tags=nbval-ignore-output
+import platform
+
+import ipywidgets
+import matplotlib
+
+tf = convlab.import_tensorflow()
+gpus = tf.config.list_physical_devices("GPU")
+print(f"Python      {platform.python_version()}")
+print(f"NumPy       {np.__version__}")
+print(f"matplotlib  {matplotlib.__version__}")
+print(f"TensorFlow  {tf.__version__}")
+print(f"ipywidgets  {ipywidgets.__version__}")
+print(f"convlab     {convlab.__version__}")
+names = ", ".join(gpu.name for gpu in gpus)
+print("GPU:", names if gpus else "none: notebook 06 trains on the CPU")
+
+# %% [markdown]
+# A quick health check that matters more than version numbers: does `convlab` give the
+# same answer as TensorFlow on this machine?
+
+# %%
+rng = np.random.default_rng(0)
+x = rng.standard_normal((2, 9, 9, 3)).astype(np.float32)
+kernel = rng.standard_normal((3, 3, 3, 4)).astype(np.float32)
+ours = convlab.conv2d(x, kernel, strides=2, padding="same")
+theirs = tf.nn.conv2d(x, kernel, strides=2, padding="SAME").numpy()
+print("shape:", ours.shape, "| same numbers as TensorFlow:", np.allclose(ours, theirs, atol=1e-5))
+
+# %% [markdown]
+# ## Images are arrays
+#
+# Everything in this course is a NumPy array. A grayscale image is a 2-D array of
+# brightness values, height first. Deep learning libraries want more axes than that:
+# TensorFlow's default layout is **NHWC** — a *batch* of images (N), each with a
+# height (H), a width (W) and *channels* (C: 1 for gray, 3 for RGB). So one
+# grayscale image of 28 x 28 pixels becomes an array of shape `(1, 28, 28, 1)`.
+
+# %%
+photo = convlab.data.photo()  # a colour portrait, (height, width, 3)
+batch = photo[None]  # a batch axis in front: one image
+print(photo.shape, "->", batch.shape)
+
+# %% [markdown]
+# A colour image already has its channel axis, so it only needs the batch axis. A
+# grayscale image needs both — that is the exercise below. `convlab.viz.show_image`
+# draws images given as 2-D arrays, `(h, w, 3)` arrays or batches of one:
+
+# %%
+convlab.viz.show_image(batch, title="one RGB image, NHWC (1, h, w, 3)")
+
+# %% [markdown]
+# ## Summary
+#
+# * Run notebooks top to bottom; exercises are checked in the cell after them.
+# * Images are arrays; TensorFlow and `convlab` use the NHWC layout `(batch, height,
+#   width, channels)`.
+# * `convlab` and TensorFlow agree on this machine (checked above).
+#
+# ## Exercise
+#
+# Write `to_batch`, which turns a 2-D grayscale image `(h, w)` into an NHWC batch of
+# one image, `(1, h, w, 1)`. (The check tries a few shapes and tells you which axis is
+# missing or misplaced.)
+
+# %% [exercise] to_batch
+
+# %%
+exercises.check("to_batch", to_batch)

@@ -1,0 +1,201 @@
+# %% [markdown]
+# # 02 — Padding and stride
+#
+# Notebook 01 slid a kernel over every position where it fits, and the feature map came
+# out slightly smaller than the image. Two settings control the size of the output:
+# **padding** (cells of zeros added around the border) and **stride** (how far the
+# kernel moves between positions). This notebook derives the size formula, then shows
+# TensorFlow's exact `"VALID"` and `"SAME"` rules — including the one-sided padding that
+# trips people up — and ends with dilation.
+
+# %%
+%matplotlib inline
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np
+
+import convlab
+from convlab import exercises, shapes, widgets
+
+tf = convlab.import_tensorflow()
+
+# %% [markdown]
+# ## The output size formula
+#
+# Along one axis, an input of `n` cells padded with `p` zeros on each side has
+# `n + 2p` cells. A kernel of size `k` fits at positions `0, s, 2s, …` as long as it
+# does not hang over the end. The last start position is at most `n + 2p - k`, so the
+# number of positions is
+#
+# $$\text{out} = \left\lfloor \frac{n + 2p - k}{s} \right\rfloor + 1 .$$
+#
+# The floor is the important part: a window that would hang over the edge is not
+# computed. `convlab.shapes.conv_output_size` implements this (and TensorFlow's named
+# paddings, below); let's check it against TensorFlow's actual output shapes.
+
+# %%
+def tf_length(n, k, s, padding):
+    """Output length of tf.nn.conv2d along one axis, read off a real output."""
+    if isinstance(padding, int):
+        padding = [[0, 0], [padding, padding], [0, 0], [0, 0]]
+    x, kernel = tf.zeros((1, n, 1, 1)), tf.zeros((k, 1, 1, 1))
+    return tf.nn.conv2d(x, kernel, strides=[1, s, 1, 1], padding=padding).shape[1]
+
+
+for n, k, s, p in [(32, 5, 1, 0), (32, 5, 1, 2), (7, 3, 2, 0), (28, 5, 2, 2)]:
+    formula = shapes.conv_output_size(n, k, strides=s, padding=p)
+    print(f"n={n:2d} k={k} s={s} p={p}: formula {formula:2d}, TensorFlow {tf_length(n, k, s, p)}")
+
+# %% [markdown]
+# ## Padding that keeps the size
+#
+# At stride 1 the output has `n + 2p - k + 1` cells, so `p = (k - 1) / 2` keeps the
+# size: 1 for a 3 x 3 kernel, 2 for 5 x 5, 3 for 7 x 7. That only works for **odd**
+# kernels. An even kernel needs `k - 1` padding cells in total — an odd number — so one
+# side must get one more than the other, and the kernel has no centre pixel to align
+# with the input pixel either. That is why nearly every network uses odd kernels.
+
+# %%
+for k in (3, 5, 7):
+    p = (k - 1) // 2
+    print(f"k={k}: p={p} keeps 32 -> {shapes.conv_output_size(32, k, padding=p)}")
+print("k=4: total padding needed", 4 - 1, "-> split", shapes.same_padding(32, 4))
+
+# %% [markdown]
+# ## TensorFlow's `"VALID"` and `"SAME"`
+#
+# TensorFlow does not take a `p`; it takes a name.
+#
+# * `"VALID"` means no padding: $\text{out} = \lceil (n - k + 1) / s \rceil$, the same
+#   number as the formula with `p = 0`.
+# * `"SAME"` means: pad just enough that $\text{out} = \lceil n / s \rceil$. It needs
+#   $\text{total} = \max((\text{out} - 1)\,s + k - n,\ 0)$ padding cells, and puts
+#   $\lfloor \text{total} / 2 \rfloor$ **before** and the rest **after**. When the
+#   total is odd, the extra row goes to the bottom and the extra column to the right.
+#
+# So `"SAME"` keeps the size only at stride 1 — one of the source notes says it always
+# does, which is wrong: at stride 2 it halves (rounding up). Example: `n = 28`, `k = 5`,
+# `s = 2` gives 14 outputs and pads `(1, 2)` — one cell on top, two at the bottom.
+
+# %%
+print("SAME, n=28 k=5 s=2: output", shapes.conv_output_size(28, 5, strides=2, padding="same"),
+      "padding (before, after) =", shapes.same_padding(28, 5, strides=2))
+print("SAME, n=28 k=5 s=1: output", shapes.conv_output_size(28, 5, padding="same"))
+
+# %% [markdown]
+# The asymmetry is real, not a rounding detail: padding `(1, 2)` explicitly reproduces
+# TensorFlow's `"SAME"` exactly, while the symmetric-looking `(2, 1)` gives different
+# numbers.
+
+# %%
+rng = np.random.default_rng(0)
+x = rng.standard_normal((1, 28, 28, 1)).astype(np.float32)
+kernel = rng.standard_normal((5, 5, 1, 1)).astype(np.float32)
+same = tf.nn.conv2d(x, kernel, strides=2, padding="SAME").numpy()
+for pads in [(1, 2), (2, 1)]:
+    explicit = convlab.conv2d(x, kernel, strides=2, padding=(pads, pads))
+    equal = np.allclose(explicit, same, atol=1e-5)
+    print(f"explicit padding {pads}: equals TensorFlow's SAME? {equal}")
+
+# %% [markdown]
+# ## A worked example from the notes
+#
+# *Input 32 x 32 x 3; 20 filters of 8 x 8 x 3; stride 2; padding 1. What is the output?*
+#
+# The formula gives $\lfloor (32 + 2 - 8) / 2 \rfloor + 1 = 14$, so 14 x 14 x 20 —
+# the notes' answer. But that answer needs *explicit* padding of 1. If you write the
+# layer with TensorFlow's named paddings you get something else: `"SAME"` gives
+# $\lceil 32 / 2 \rceil = 16$ and `"VALID"` gives
+# $\lceil (32 - 8 + 1) / 2 \rceil = 13$. The depth is always the number of filters, 20.
+
+# %%
+x = tf.zeros((1, 32, 32, 3))
+filters = tf.zeros((8, 8, 3, 20))
+for padding in ["SAME", "VALID", [[0, 0], [1, 1], [1, 1], [0, 0]]]:
+    label = padding if isinstance(padding, str) else "explicit 1"
+    print(f"{label:10s} -> {tuple(tf.nn.conv2d(x, filters, 2, padding).shape[1:])}")
+
+# %% [markdown]
+# ## Dropped rows and columns
+#
+# When `n + 2p - k` is not a multiple of `s`, the floor throws something away: the last
+# rows and columns of the (padded) input are never covered by any window. With `n = 7`,
+# `k = 2`, `s = 2`, windows start at 0, 2 and 4 and cover cells 0 to 5; cell 6 is never
+# read.
+
+# %%
+n, k, s = 7, 2, 2
+out = shapes.conv_output_size(n, k, strides=s)
+starts = [i * s for i in range(out)]
+covered = sorted({start + j for start in starts for j in range(k)})
+dropped = sorted(set(range(n)) - set(covered))
+print("window starts:", starts, "| covered cells:", covered, "| dropped:", dropped)
+
+# %% [markdown]
+# ## Chains of layers
+#
+# Sizes compose: each layer's output is the next one's input. From the notes: 32 x 32
+# through a 7 x 7 valid convolution at stride 1 gives 26, then a 5 x 5 valid convolution
+# at stride 2 gives 11.
+
+# %%
+n = 32
+for k, s in [(7, 1), (5, 2)]:
+    n_out = shapes.conv_output_size(n, k, strides=s)
+    print(f"{n} -({k}x{k}, stride {s}, valid)-> {n_out}")
+    n = n_out
+
+# %% [markdown]
+# ## Dilation
+#
+# A **dilated** (or *atrous*) kernel spaces its taps `d` cells apart, so a 3 x 3 kernel
+# at `d = 2` covers a 5 x 5 area with still only 9 weights. Its effective size is
+# $k + (k - 1)(d - 1)$, which replaces `k` in every formula above: a 28 x 28 input with a
+# 3 x 3 kernel at `d = 2`, valid, gives 24 x 24.
+
+# %%
+print("3x3 at d=2: effective size", shapes.dilated_size(3, 2), "with", 3 * 3, "weights")
+y = tf.nn.conv2d(tf.zeros((1, 28, 28, 1)), tf.zeros((3, 3, 1, 1)), 1, "VALID", dilations=2)
+formula = shapes.conv_output_size(28, 3, dilation_rate=2)
+print("28x28, 3x3, d=2, valid:", formula, "| TensorFlow:", tuple(y.shape[1:3]))
+
+# %% [markdown]
+# ## Explore
+#
+# The explorer draws the padded input (padding in white), the window feeding one output
+# cell (orange; pick the cell with the sliders), the cells no window reaches (red), and
+# the output. The line under the controls shows the formula next to TensorFlow's actual
+# output size. Try stride 2 with `"same"` and an even kernel, or a dilation of 2.
+
+# %%
+widgets.ConvExplorer(size=7, kernel_size=3, strides=2, padding="valid")
+
+# %% [markdown]
+# ## Summary
+#
+# * $\text{out} = \lfloor (n + 2p - k) / s \rfloor + 1$; the floor drops windows that
+#   would hang over the edge, and with them the last rows and columns.
+# * `p = (k - 1) / 2` keeps the size at stride 1 for odd kernels.
+# * TensorFlow's `"VALID"` is `p = 0`; `"SAME"` gives $\lceil n / s \rceil$ — the same
+#   size only at stride 1 — and puts the odd padding cell at the bottom/right.
+# * Dilation replaces `k` by $k + (k - 1)(d - 1)$.
+#
+# ## Exercises
+#
+# **1.** Write the output size formula: `output_size(n, k, s, p)`.
+
+# %% [exercise] output_size
+
+# %%
+exercises.check("output_size", output_size)
+
+# %% [markdown]
+# **2.** Write TensorFlow's `"SAME"` padding: `same_padding(n, k, s)` returns
+# `(before, after)`.
+
+# %% [exercise] same_padding
+
+# %%
+exercises.check("same_padding", same_padding)
