@@ -1,0 +1,187 @@
+# %% [markdown]
+# # 04 — Pooling
+#
+# Convolutions keep (or slowly shrink) the size of their input. **Pooling** layers
+# shrink it on purpose: they slide a window over each channel and keep one summary
+# number per window — the maximum or the average. They have no weights at all.
+
+# %%
+%matplotlib inline
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np
+from matplotlib.figure import Figure
+
+import convlab
+from convlab import exercises, shapes, viz, widgets
+
+tf = convlab.import_tensorflow()
+import keras  # noqa: E402  (after TensorFlow, which it runs on)
+
+np.set_printoptions(precision=2, suppress=True)
+
+# %% [markdown]
+# ## Max and average pooling
+#
+# The most common setting is a 2 x 2 window moved with stride 2: the windows tile the
+# map without overlapping, and each keeps one of its four values. On a 4 x 4 grid:
+
+# %%
+grid = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], dtype=float)
+batch = grid[None, :, :, None]
+print("max:\n", convlab.max_pool2d(batch, 2)[0, :, :, 0])
+print("average:\n", convlab.avg_pool2d(batch, 2)[0, :, :, 0])
+
+# %% [markdown]
+# Pooling works on each channel separately, so the depth stays the same. Its output
+# size is the convolution formula without padding,
+# $\lfloor (n - k) / s \rfloor + 1$. With 2 x 2 windows at stride 2 each side halves,
+# so 25 % of the activations remain. A layer can also use **overlapping** windows, for
+# example 3 x 3 at stride 2 (as in AlexNet): 13 becomes 6.
+
+# %%
+x = np.random.default_rng(0).random((1, 28, 28, 32))
+pooled = convlab.max_pool2d(x, 2)
+print(x.shape, "->", pooled.shape, f"| kept {pooled.size / x.size:.0%} of the activations")
+print("3x3 windows at stride 2 on 13:", shapes.pool_output_size(13, 3, strides=2))
+print("parameters of a pooling layer:", keras.layers.MaxPooling2D(2).count_params())
+
+# %% [markdown]
+# The photograph, max-pooled twice: a quarter of the pixels each time, and still
+# recognisable.
+
+# %%
+photo = convlab.data.photo()[None]
+fig = Figure(figsize=(8, 3), layout="constrained")
+images = [photo, convlab.max_pool2d(photo, 2), convlab.max_pool2d(convlab.max_pool2d(photo, 2), 2)]
+for ax, image in zip(fig.subplots(1, 3), images):
+    viz.show_image(image, ax=ax, title=f"{image.shape[1]} x {image.shape[2]}")
+fig
+
+# %% [markdown]
+# ## `"SAME"` pooling: how TensorFlow pads
+#
+# With `padding="same"`, TensorFlow pads exactly as for convolutions (notebook 02) —
+# the output is $\lceil n / s \rceil$, extra cells at the bottom and right — but the
+# padded cells are not zeros:
+#
+# * for **max** pooling they count as $-\infty$, so they never win;
+# * for **average** pooling they are left out: each window divides by the number of
+#   *real* cells it covers.
+#
+# On a 3 x 3 grid holding 1 to 9, a 2 x 2 average at stride 2 gives 2 x 2 outputs: the
+# top-left window averages four real cells (3); the one on the right only two (4.5);
+# below, two (7.5); and the bottom-right window covers a single real cell, the 9.
+
+# %%
+nine = np.arange(1.0, 10.0).reshape(1, 3, 3, 1)
+print("input:\n", nine[0, :, :, 0])
+print("convlab SAME average:\n", convlab.avg_pool2d(nine, 2, padding="same")[0, :, :, 0])
+print("TensorFlow SAME average:\n", tf.nn.avg_pool2d(nine, 2, 2, "SAME").numpy()[0, :, :, 0])
+zero_padded = np.pad(nine, ((0, 0), (0, 1), (0, 1), (0, 0)))  # one row and column of 0s
+print("if padding counted as 0:\n", convlab.avg_pool2d(zero_padded, 2)[0, :, :, 0])
+
+# %% [markdown]
+# And for max pooling, even when every value is negative the padding is never chosen:
+
+# %%
+negative = -nine
+print("SAME max of -1..-9:\n", convlab.max_pool2d(negative, 2, padding="same")[0, :, :, 0])
+reference = tf.nn.max_pool2d(negative, 2, 2, "SAME").numpy()
+print("matches TensorFlow:", np.array_equal(convlab.max_pool2d(negative, 2, padding="same"), reference))
+
+# %% [markdown]
+# ## Explore
+#
+# Switch between max and average, change the window, the stride and the padding, and
+# pick an output cell to see its window. With stride smaller than the window, windows
+# overlap; with `"same"` the white cells are padding.
+
+# %%
+widgets.PoolExplorer(size=6, pool_size=2, strides=2)
+
+# %% [markdown]
+# ## Global average pooling and pooling across channels
+#
+# **Global average pooling** uses one window as large as the whole map: each channel
+# becomes a single number. Many modern networks end with it instead of a large dense
+# layer. A 7 x 7 x 512 map becomes 512 numbers:
+
+# %%
+maps = np.random.default_rng(1).random((1, 7, 7, 512)).astype(np.float32)
+gap = convlab.avg_pool2d(maps, 7)
+print(maps.shape, "->", gap.shape, "| same as mean over height and width:",
+      np.allclose(gap[0, 0, 0], maps.mean(axis=(1, 2))[0], atol=1e-6))
+print("Keras GlobalAveragePooling2D:", keras.layers.GlobalAveragePooling2D()(maps).shape)
+
+# %% [markdown]
+# Pooling can also run **across channels** instead of across space:
+# `tf.nn.max_pool` with `ksize=(1, 1, 1, 3)` takes the maximum of every 3 consecutive
+# channels at each pixel. The channel count must be divisible by the window: 6 channels
+# give 2.
+
+# %%
+six = np.random.default_rng(2).random((1, 4, 4, 6)).astype(np.float32)
+across = tf.nn.max_pool(six, ksize=(1, 1, 1, 3), strides=(1, 1, 1, 3), padding="VALID")
+by_hand = six.reshape(1, 4, 4, 2, 3).max(axis=-1)
+same = np.allclose(across, by_hand)
+print(six.shape, "->", tuple(across.shape), "| equals max over groups of 3:", same)
+
+# %% [markdown]
+# ## What pooling buys, and the alternative
+#
+# * **Less computation** in the layers that follow: every 2 x 2 pooling divides the
+#   positions by 4.
+# * **Invariance to small shifts**: moving the input by one pixel often leaves the
+#   maximum of each window unchanged. Below, a single bright pixel moves one step to the
+#   right inside its 2 x 2 window, and the pooled map does not change at all.
+
+# %%
+dot = np.zeros((1, 6, 6, 1))
+dot[0, 2, 2] = 1.0
+moved = np.roll(dot, 1, axis=2)
+print("pooled maps equal after a 1-pixel shift:",
+      np.array_equal(convlab.max_pool2d(dot, 2), convlab.max_pool2d(moved, 2)))
+
+# %% [markdown]
+# Pooling also throws information away (three quarters of it, for 2 x 2). The
+# **all-convolutional** alternative drops pooling layers and shrinks maps with strided
+# convolutions instead — the downsampling is then learned. A 3 x 3 convolution at stride
+# 2 with `"same"` padding halves the size just like 2 x 2 pooling does:
+
+# %%
+x = np.random.default_rng(3).random((1, 28, 28, 32)).astype(np.float32)
+strided = convlab.conv2d(x, np.zeros((3, 3, 32, 32), np.float32), strides=2, padding="same")
+print("max pooling:", convlab.max_pool2d(x, 2).shape, "| strided convolution:", strided.shape)
+
+# %% [markdown]
+# ## Summary
+#
+# * Pooling keeps one value (max or average) per window, per channel, and has no
+#   parameters; 2 x 2 at stride 2 keeps 25 % of the activations.
+# * Output size $\lfloor (n - k) / s \rfloor + 1$; windows overlap when $s < k$.
+# * TensorFlow's SAME pooling pads like SAME convolution, but padded cells are
+#   $-\infty$ for max and left out of averages.
+# * Global average pooling turns each map into one number; strided convolutions are the
+#   learned alternative to pooling.
+#
+# ## Exercises
+#
+# **1.** `max_pool(image, k, s)`: max pooling of a 2-D image with `k x k` windows at
+# stride `s`, valid. The check includes overlapping windows.
+
+# %% [exercise] max_pool
+
+# %%
+exercises.check("max_pool", max_pool)
+
+# %% [markdown]
+# **2.** `avg_pool_same(image, k, s)`: TensorFlow's SAME average pooling of a 2-D image,
+# with the padding left out of each average.
+
+# %% [exercise] avg_pool_same
+
+# %%
+exercises.check("avg_pool_same", avg_pool_same)
