@@ -90,7 +90,8 @@ print("if padding counted as 0:\n", convlab.avg_pool2d(zero_padded, 2)[0, :, :, 
 negative = -nine
 print("SAME max of -1..-9:\n", convlab.max_pool2d(negative, 2, padding="same")[0, :, :, 0])
 reference = tf.nn.max_pool2d(negative, 2, 2, "SAME").numpy()
-print("matches TensorFlow:", np.array_equal(convlab.max_pool2d(negative, 2, padding="same"), reference))
+ours = convlab.max_pool2d(negative, 2, padding="same")
+print("matches TensorFlow:", np.array_equal(ours, reference))
 
 # %% [markdown]
 # ## Explore
