@@ -18,7 +18,7 @@ from .ops import (
 
 __version__ = "0.1.0"
 
-_LAZY = ("data", "viz", "widgets")  # modules with heavier imports load on first use
+_LAZY = ("course", "data", "exercises", "summary", "viz", "widgets")  # modules with heavier imports load on first use
 
 
 def __getattr__(name):
@@ -41,7 +41,10 @@ __all__ = [
     "naive",
     "separable_conv2d",
     "shapes",
+    "course",
     "data",
+    "exercises",
+    "summary",
     "viz",
     "widgets",
 ]
