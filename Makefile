@@ -3,9 +3,11 @@
 #   make test  set everything up and run every test
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
-BIN := $(VENV)/bin
+BIN := $(abspath $(VENV))/bin
+NOTEBOOKS := course/[0-9]*.ipynb course/instructor/[0-9]*.ipynb
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with course/nbval-sanitize.cfg
 
-.PHONY: lab test lint bench clean
+.PHONY: lab test unit notebook-tests notebooks bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,15 +22,28 @@ $(VENV)/.installed-course: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[course]"
 	touch $@
 
+# Opens JupyterLab on course/ at the first notebook; token authentication stays on.
 lab: $(VENV)/.installed-course
-	$(BIN)/jupyter lab course/
+	cd course && $(BIN)/jupyter lab 00_welcome.ipynb
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	$(MAKE) unit notebook-tests
+
+unit: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+# Both editions, re-executed and compared with their stored outputs (strict).
+notebook-tests: $(VENV)/.installed-test
+	$(BIN)/python -m pytest $(NBVAL) $(NOTEBOOKS)
+
+# Rebuild both editions from course/src and execute them (after editing a source).
+notebooks: $(VENV)/.installed-test
+	$(BIN)/python -m convlab.course
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/conv.py
+	$(BIN)/python benchmarks/widgets.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -18,7 +18,8 @@ from .ops import (
 
 __version__ = "0.1.0"
 
-_LAZY = ("course", "data", "exercises", "summary", "viz", "widgets")  # modules with heavier imports load on first use
+# Modules with heavier imports (matplotlib, ipywidgets, nbformat) load on first use.
+_LAZY = ("course", "data", "exercises", "summary", "viz", "widgets")
 
 
 def __getattr__(name):

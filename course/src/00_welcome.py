@@ -81,6 +81,10 @@ print("shape:", ours.shape, "| same numbers as TensorFlow:", np.allclose(ours, t
 # grayscale image of 28 x 28 pixels becomes an array of shape `(1, 28, 28, 1)`.
 
 # %%
+digit = np.zeros((28, 28))  # a blank 28 x 28 grayscale image
+print(digit.shape, "as one NHWC image:", np.zeros((1, 28, 28, 1)).shape)
+
+# %%
 photo = convlab.data.photo()  # a colour portrait, (height, width, 3)
 batch = photo[None]  # a batch axis in front: one image
 print(photo.shape, "->", batch.shape)

@@ -113,6 +113,7 @@ for pads in [(1, 2), (2, 1)]:
 # %%
 x = tf.zeros((1, 32, 32, 3))
 filters = tf.zeros((8, 8, 3, 20))
+print("input", tuple(x.shape[1:]), "| filters", tuple(filters.shape), "| stride 2")
 for padding in ["SAME", "VALID", [[0, 0], [1, 1], [1, 1], [0, 0]]]:
     label = padding if isinstance(padding, str) else "explicit 1"
     print(f"{label:10s} -> {tuple(tf.nn.conv2d(x, filters, 2, padding).shape[1:])}")
