@@ -15,11 +15,12 @@ from .ops import (
     max_pool2d,
     separable_conv2d,
 )
+from .predict import numpy_predict
 
 __version__ = "0.1.0"
 
 # Modules with heavier imports (matplotlib, ipywidgets, nbformat) load on first use.
-_LAZY = ("course", "data", "exercises", "summary", "viz", "widgets")
+_LAZY = ("course", "data", "exercises", "summary", "train", "viz", "widgets")
 
 
 def __getattr__(name):
@@ -40,12 +41,14 @@ __all__ = [
     "kernels",
     "max_pool2d",
     "naive",
+    "numpy_predict",
     "separable_conv2d",
     "shapes",
     "course",
     "data",
     "exercises",
     "summary",
+    "train",
     "viz",
     "widgets",
 ]
