@@ -9,6 +9,8 @@ builder fills it from :mod:`convlab.exercises`:
   ``NotImplementedError``, so its check reports "not attempted";
 * the **instructor edition** (``course/instructor/NN_name.ipynb``) gets the solution.
 
+A notebook without exercises has only the learner edition (the two would be the same).
+
 Both are executed and stored with their outputs (``python -m convlab.course``),
 so they read well on GitHub and ``pytest --nbval`` can compare a fresh run with
 them. A test rebuilds the sources in memory and compares them with the stored
@@ -102,6 +104,12 @@ def edition(source: Path | str, which: str) -> nbformat.NotebookNode:
     return notebook
 
 
+def editions(source: Path | str) -> list[str]:
+    """The editions a source has: both when it has exercises, else only the learner's."""
+    has_exercises = any(cell["kind"] == EXERCISE_TAG for cell in parse(Path(source).read_text()))
+    return list(EDITIONS) if has_exercises else ["learner"]
+
+
 def output_path(source: Path | str, which: str) -> Path:
     source = Path(source)
     return source.parent.parent / EDITIONS[which] / f"{source.stem}.ipynb"
@@ -113,7 +121,7 @@ def build(course_dir="course", *, names=None, execute=True, timeout=600) -> list
     for source in sources(course_dir):
         if names and not any(source.stem.startswith(name) for name in names):
             continue
-        for which in EDITIONS:
+        for which in editions(source):
             notebook = edition(source, which)
             target = output_path(source, which)
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -139,7 +139,9 @@ def model_path(recipe: str = "lean", model_dir="models") -> Path:
     return Path(model_dir) / f"mnist-{recipe}.keras"
 
 
-def train_mnist(recipe="lean", *, data=None, epochs=None, seed=0, verbose=1, model_dir="models"):
+def train_mnist(
+    recipe="lean", *, data=None, epochs=None, seed=0, verbose=1, model_dir="models", callbacks=()
+):
     """Train a recipe on MNIST; return ``(model, history)``.
 
     Parameters
@@ -159,6 +161,8 @@ def train_mnist(recipe="lean", *, data=None, epochs=None, seed=0, verbose=1, mod
         The trained model is saved to ``model_dir/mnist-<recipe>.keras``; while training,
         ``model_dir/mnist-<recipe>-backup`` holds the last finished epoch, and a run
         that was interrupted resumes from it.
+    callbacks : sequence of keras.callbacks.Callback
+        Extra callbacks for ``model.fit`` (timing, early stopping, ...).
 
     Returns
     -------
@@ -234,7 +238,12 @@ def train_mnist(recipe="lean", *, data=None, epochs=None, seed=0, verbose=1, mod
     target.parent.mkdir(parents=True, exist_ok=True)
     backup = keras.callbacks.BackupAndRestore(str(target.with_name(f"{target.stem}-backup")))
     history = model.fit(
-        train, epochs=epochs, validation_data=test, verbose=verbose, callbacks=[backup]
+        train,
+        epochs=epochs,
+        validation_data=test,
+        shuffle=False,  # the dataset shuffles itself, reproducibly from the seed
+        verbose=verbose,
+        callbacks=[backup, *callbacks],
     )
     model.save(target)
     if verbose:

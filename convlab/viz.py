@@ -68,6 +68,12 @@ def show_image(image, *, ax=None, title=None, cmap="gray"):
     return fig
 
 
+def _number(value, decimals) -> str:
+    """A kernel entry as short text: no trailing zeros, and never "-0"."""
+    text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 def show_kernel(kernel, *, ax=None, title=None, decimals=2):
     """Show a 2-D kernel as a heat map with its numbers written in each cell.
 
@@ -91,7 +97,7 @@ def show_kernel(kernel, *, ax=None, title=None, decimals=2):
         ax.text(
             col,
             row,
-            f"{value:.{decimals}f}".rstrip("0").rstrip("."),
+            _number(value, decimals),
             ha="center",
             va="center",
             color="white" if shade > 0.6 else "black",

@@ -12,9 +12,11 @@ from convlab.exercises import EXERCISES
 COURSE = Path(__file__).resolve().parent.parent / "course"
 SOURCES = course.sources(COURSE)
 STORED = {
-    which: sorted((COURSE / folder).glob("[0-9][0-9]_*.ipynb")) for which, folder in course.EDITIONS.items()
+    which: sorted((COURSE / folder).glob("[0-9][0-9]_*.ipynb"))
+    for which, folder in course.EDITIONS.items()
 }
-NOTEBOOKS = [(source, which) for source in SOURCES for which in course.EDITIONS]
+NOTEBOOKS = [(source, which) for source in SOURCES for which in course.editions(source)]
+WITH_EXERCISES = [(source, which) for source, which in NOTEBOOKS if len(course.editions(source)) == 2]
 IDS = [f"{source.stem}-{which}" for source, which in NOTEBOOKS]
 
 
@@ -22,12 +24,22 @@ def stored(source, which):
     return nbformat.read(course.output_path(source, which), as_version=4)
 
 
-def test_every_source_has_both_editions_and_nothing_else():
-    assert [s.stem for s in SOURCES] == [
-        "00_welcome", "01_sliding_windows", "02_padding_and_stride", "03_channels", "04_pooling", "05_tensorflow",
+def test_every_source_has_its_editions_and_nothing_else():
+    stems = [s.stem for s in SOURCES]
+    assert stems == [
+        "00_welcome",
+        "01_sliding_windows",
+        "02_padding_and_stride",
+        "03_channels",
+        "04_pooling",
+        "05_tensorflow",
+        "06_mnist",
+        "07_inside",
     ]
     for which, paths in STORED.items():
-        assert [p.stem for p in paths] == [s.stem for s in SOURCES], which
+        assert [p.stem for p in paths] == [s.stem for s in SOURCES if which in course.editions(s)], which
+    # Notebooks with exercises have both editions; 06 and 07 have none, so only the learner's.
+    assert [s.stem for s in SOURCES if len(course.editions(s)) == 2] == stems[:6]
 
 
 @pytest.mark.parametrize("source, which", NOTEBOOKS, ids=IDS)
@@ -36,7 +48,9 @@ def test_stored_notebook_matches_its_source(source, which):
     # run `python -m convlab.course` to rebuild and execute both editions.
     expected = course.edition(source, which)
     actual = stored(source, which)
-    assert [(c.cell_type, c.source) for c in actual.cells] == [(c.cell_type, c.source) for c in expected.cells]
+    assert [(c.cell_type, c.source) for c in actual.cells] == [
+        (c.cell_type, c.source) for c in expected.cells
+    ]
     assert [c.get("metadata", {}).get("convlab") for c in actual.cells] == [
         c.get("metadata", {}).get("convlab") for c in expected.cells
     ]
@@ -53,7 +67,7 @@ def test_stored_notebook_is_executed_top_to_bottom_without_errors(source, which)
                 assert output.name == "stdout", f"stderr in stored output: {output.text[:200]}"
 
 
-@pytest.mark.parametrize("source, which", NOTEBOOKS, ids=IDS)
+@pytest.mark.parametrize("source, which", WITH_EXERCISES, ids=[f"{s.stem}-{w}" for s, w in WITH_EXERCISES])
 def test_each_check_reports_the_editions_status(source, which):
     cells = stored(source, which).cells
     exercises = [i for i, c in enumerate(cells) if c.get("metadata", {}).get("convlab")]
@@ -65,7 +79,9 @@ def test_each_check_reports_the_editions_status(source, which):
         check = cells[index + 1]
         assert check.source == f'exercises.check("{name}", {name})'
         (output,) = check.outputs
-        assert output.data["text/plain"].startswith(f"[{'ok' if status == 'passed' else ' '}] {name}: {status} - ")
+        assert output.data["text/plain"].startswith(
+            f"[{'ok' if status == 'passed' else ' '}] {name}: {status} - "
+        )
 
 
 NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+\.\d+|\d+)(?![\w])")
@@ -87,7 +103,9 @@ def test_every_number_the_prose_quotes_appears_in_an_output(source):
             continue
         prose = re.sub(r"`[^`]*`|\$[^$]*\$", "", cell.source)  # code and formulas are not quotes
         quoted = {n for n in numbers(prose) if not re.fullmatch(r"0\d", n)}  # "notebook 02"
-        assert quoted <= shown, f"quoted but never shown: {sorted(quoted - shown)} in: {cell.source[:120]!r}"
+        assert quoted <= shown, (
+            f"quoted but never shown: {sorted(quoted - shown)} in: {cell.source[:120]!r}"
+        )
 
 
 def test_parse_rejects_unknown_cells(tmp_path):

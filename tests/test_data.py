@@ -55,7 +55,9 @@ def test_keras_loader_is_the_fallback(tmp_path, monkeypatch, tf):
     fake = ((arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"]))
     monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: fake)
     mnist = data.load_mnist(verbose=False)
-    assert mnist.source == "MNIST, Keras cache (~/.keras/datasets/mnist.npz): 12 train / 5 test images"
+    assert (
+        mnist.source == "MNIST, Keras cache (~/.keras/datasets/mnist.npz): 12 train / 5 test images"
+    )
 
 
 def test_offline_without_a_file_says_how_to_supply_one(monkeypatch, tf):
@@ -82,7 +84,9 @@ def test_truncated_file(tmp_path):
     write_mnist(tmp_path / "full.npz")
     content = (tmp_path / "full.npz").read_bytes()
     (tmp_path / "cut.npz").write_bytes(content[: len(content) // 2])
-    with pytest.raises(ValueError, match=r"could not read .*cut.npz as an .npz file .* may be truncated"):
+    with pytest.raises(
+        ValueError, match=r"could not read .*cut.npz as an .npz file .* may be truncated"
+    ):
         data.load_mnist(tmp_path / "cut.npz")
 
 

@@ -57,7 +57,8 @@ def test_mistakes_are_distinguishable(exercise):
     for i in range(len(outputs)):
         for j in range(i + 1, len(outputs)):
             same = all(
-                a.shape == b.shape and np.allclose(a, b) for a, b in zip(outputs[i], outputs[j], strict=True)
+                a.shape == b.shape and np.allclose(a, b)
+                for a, b in zip(outputs[i], outputs[j], strict=True)
             )
             assert not same, f"answers {i} and {j} of {exercise.name} agree on every case"
 
@@ -70,7 +71,10 @@ def test_an_unknown_wrong_answer_points_at_the_first_failing_case():
 
 def test_a_wrong_shape_is_reported():
     verdict = check("to_batch", lambda image: image)
-    assert verdict.detail == "wrong for a 7x6 image: expected an array of shape (1, 7, 6, 1), got an array of shape (7, 6)."
+    assert (
+        verdict.detail
+        == "wrong for a 7x6 image: expected an array of shape (1, 7, 6, 1), got an array of shape (7, 6)."
+    )
 
 
 def test_an_exception_is_an_error_not_a_crash():
@@ -88,14 +92,18 @@ def test_not_a_function():
 def test_the_learners_arrays_cannot_corrupt_later_cases():
     def sloppy(image, kernel):
         image[:] = 0  # writes to its input
-        return np.zeros((image.shape[0] - kernel.shape[0] + 1, image.shape[1] - kernel.shape[1] + 1))
+        return np.zeros(
+            (image.shape[0] - kernel.shape[0] + 1, image.shape[1] - kernel.shape[1] + 1)
+        )
 
     check("correlate2d", sloppy)
     assert check("correlate2d", define(EXERCISES["correlate2d"].solution)).passed
 
 
 def test_unknown_exercise_name():
-    with pytest.raises(ValueError, match="check: unknown exercise 'nope'; expected one of to_batch, correlate2d"):
+    with pytest.raises(
+        ValueError, match="check: unknown exercise 'nope'; expected one of to_batch, correlate2d"
+    ):
         check("nope", print)
 
 
@@ -110,7 +118,14 @@ def test_every_notebook_has_exercises():
     for exercise in EXERCISES.values():
         by_notebook.setdefault(exercise.notebook, []).append(exercise.name)
     assert sorted(by_notebook) == [
-        "00_welcome", "01_sliding_windows", "02_padding_and_stride", "03_channels", "04_pooling", "05_tensorflow",
+        "00_welcome",
+        "01_sliding_windows",
+        "02_padding_and_stride",
+        "03_channels",
+        "04_pooling",
+        "05_tensorflow",
     ]
-    assert all(len(names) >= 2 for notebook, names in by_notebook.items() if notebook != "00_welcome")
+    assert all(
+        len(names) >= 2 for notebook, names in by_notebook.items() if notebook != "00_welcome"
+    )
     assert exercises.names("04_pooling") == ["max_pool", "avg_pool_same"]

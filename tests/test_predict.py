@@ -18,7 +18,9 @@ def keras(tf):
 
 def trained_like(model, rng):
     """Random weights everywhere (and non-trivial batch-norm statistics)."""
-    model.set_weights([rng.standard_normal(w.shape).astype(np.float32) * 0.3 for w in model.get_weights()])
+    model.set_weights(
+        [rng.standard_normal(w.shape).astype(np.float32) * 0.3 for w in model.get_weights()]
+    )
     for layer in model.layers:
         if type(layer).__name__ == "BatchNormalization":
             gamma, beta, mean, variance = layer.get_weights()
@@ -67,7 +69,11 @@ def test_lean_and_classic_recipes_match_keras(keras, rng):
 
 def test_global_pooling_and_layer_outputs(keras, rng):
     model = keras.Sequential(
-        [keras.Input((6, 6, 2)), keras.layers.Conv2D(3, 3, name="c"), keras.layers.GlobalAveragePooling2D(name="g")]
+        [
+            keras.Input((6, 6, 2)),
+            keras.layers.Conv2D(3, 3, name="c"),
+            keras.layers.GlobalAveragePooling2D(name="g"),
+        ]
     )
     trained_like(model, rng)
     x = rng.random((2, 6, 6, 2)).astype(np.float32)
@@ -77,19 +83,30 @@ def test_global_pooling_and_layer_outputs(keras, rng):
 
 
 def test_unsupported_layer_is_named(keras):
-    model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Conv2DTranspose(1, 3, name="up")])
-    with pytest.raises(TypeError, match="numpy_predict: layer 'up' is a Conv2DTranspose, which convlab cannot run"):
+    model = keras.Sequential(
+        [keras.Input((4, 4, 1)), keras.layers.Conv2DTranspose(1, 3, name="up")]
+    )
+    with pytest.raises(
+        TypeError, match="numpy_predict: layer 'up' is a Conv2DTranspose, which convlab cannot run"
+    ):
         convlab.numpy_predict(model, np.zeros((1, 4, 4, 1)))
 
 
 def test_unsupported_activation_is_named(keras):
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="gelu", name="d")])
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(2, activation="gelu", name="d")]
+    )
     with pytest.raises(TypeError, match="numpy_predict: layer 'd' uses activation 'gelu'"):
         convlab.numpy_predict(model, np.zeros((1, 4)))
 
 
 def test_rank_and_empty_batch(keras):
-    model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(3)])
-    with pytest.raises(ValueError, match=r"numpy_predict: `x` must be a batch shaped like the model's input \(None, 4, 4, 1\); received shape \(4, 4, 1\). For a single image, add a batch axis: x\[None\]."):
+    model = keras.Sequential(
+        [keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(3)]
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"numpy_predict: `x` must be a batch shaped like the model's input \(None, 4, 4, 1\); received shape \(4, 4, 1\). For a single image, add a batch axis: x\[None\].",
+    ):
         convlab.numpy_predict(model, np.zeros((4, 4, 1)))
     assert convlab.numpy_predict(model, np.zeros((0, 4, 4, 1))).shape == (0, 3)

@@ -35,7 +35,11 @@ def test_rows_match_keras(keras):
     assert [row.params for row in table.rows] == [layer.count_params() for layer in model.layers]
     assert table.total_params == model.count_params() == 3_274_634
     assert [row.output_shape for row in table.rows][:5] == [
-        (28, 28, 32), (14, 14, 32), (14, 14, 64), (7, 7, 64), (3136,),
+        (28, 28, 32),
+        (14, 14, 32),
+        (14, 14, 64),
+        (7, 7, 64),
+        (3136,),
     ]
 
 

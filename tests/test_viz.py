@@ -73,3 +73,8 @@ def test_feature_maps_need_one_image():
         ValueError, match=r"show_feature_maps: `maps` must hold one image.*maps\[i:i \+ 1\]"
     ):
         viz.show_feature_maps(np.zeros((2, 4, 4, 3)))
+
+
+def test_show_kernel_never_writes_minus_zero():
+    fig = viz.show_kernel(np.array([[-0.04, 0.0], [0.25, -1.0]]), decimals=1)
+    assert [t.get_text() for t in fig.axes[0].texts] == ["0", "0", "0.2", "-1"]

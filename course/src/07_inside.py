@@ -1,0 +1,194 @@
+# %% [markdown]
+# # 07 — Inside the trained network
+#
+# Notebook 06 trained a network to read digits. This notebook opens it up: what each
+# layer produces for one digit, what the first layer's filters learned, a proof that the
+# network is nothing but the operations of notebooks 01–05 (it runs on `convlab`'s NumPy
+# code and gives TensorFlow's predictions), and how a gradient flows back through a
+# convolution during training.
+
+# %%
+%matplotlib inline
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np
+from matplotlib.figure import Figure
+
+import convlab
+from convlab import kernels, predict, train, viz
+
+tf = convlab.import_tensorflow()
+
+# %% [markdown]
+# ## The trained model
+#
+# `load_or_train` loads the model notebook 06 saved to `models/mnist-lean.keras` (and
+# trains it first if you have not run notebook 06).
+
+# %% tags=nbval-ignore-output
+mnist = convlab.data.load_mnist()
+(x_train, y_train), (x_test, y_test) = mnist
+model = train.load_or_train("lean")
+
+# %%
+print([layer.name for layer in model.layers])
+
+# %% [markdown]
+# ## Feature maps, layer by layer
+#
+# `convlab.predict.layer_outputs` runs the network one layer at a time — with
+# `convlab`'s NumPy operations — and hands back every intermediate result. Here is one
+# test digit, and the output of each convolution block after its ReLU. The first layer's
+# maps still look like the digit (edges and strokes in different directions); deeper
+# maps are smaller and more abstract, until the last layer's 7 x 7 maps mostly say
+# *where* a class-specific feature was found.
+
+# %%
+digit = x_test[:1]
+outputs = {layer.name: y for layer, y in predict.layer_outputs(model, digit)}
+viz.show_image(digit, title=f"a test digit, label {y_test[0]}")
+
+# %%
+for name in ["conv1_relu", "conv2_relu", "conv3_relu", "conv4_relu"]:
+    print(f"{name}: {outputs[name].shape[1:]}")
+
+# %%
+viz.show_feature_maps(outputs["conv1_relu"], columns=8, title="conv1 after batch norm and ReLU")
+
+# %%
+viz.show_feature_maps(outputs["conv2_relu"], max_maps=16, title="conv2, 14 x 14 (first 16)")
+
+# %%
+viz.show_feature_maps(outputs["conv4_relu"], max_maps=16, title="conv4, 7 x 7 (first 16)")
+
+# %% [markdown]
+# The last layers turn those maps into one score per class: global average pooling
+# keeps one number per map, and the dense layer weighs them into 10 logits. The softmax
+# of the logits gives probabilities:
+
+# %%
+print("after global average pooling:", outputs["gap"].shape, "| logits:", outputs["logits"].shape)
+probabilities = tf.nn.softmax(outputs["logits"])[0].numpy()
+print("predicted digit:", probabilities.argmax(), "| true digit:", y_test[0])
+
+# %% [markdown]
+# ## What the first layer learned
+#
+# The first layer's 32 filters are 3 x 3 kernels, just like the hand-made ones of
+# notebook 01 — but learned. Many look like edge or gradient detectors (compare Sobel),
+# a few like blobs. (The batch normalisation after them rescales each map, so only the
+# pattern of each kernel matters, not its scale.)
+
+# %%
+learned = model.get_layer("conv1").get_weights()[0]  # (3, 3, 1, 32)
+print("learned filters:", learned.shape)
+fig = Figure(figsize=(10, 2.6), layout="constrained")
+for ax, index in zip(fig.subplots(2, 8).flat, range(16)):
+    viz.show_kernel(learned[:, :, 0, index], ax=ax, title=f"filter {index}", decimals=1)
+fig
+
+# %%
+fig = Figure(figsize=(7, 1.8), layout="constrained")
+for ax, name in zip(fig.subplots(1, 4), ["sobel_x", "sobel_y", "edge", "gaussian_blur"]):
+    viz.show_kernel(kernels.get(name), ax=ax, title=name, decimals=2)
+fig
+
+# %% [markdown]
+# ## The network, in NumPy
+#
+# Every layer of this network is an operation from notebooks 01–05: convolutions,
+# batch normalisation (a per-channel scale and shift, with statistics fixed after
+# training), ReLU, max pooling, global average pooling, one matrix product. So
+# `convlab.numpy_predict` can run the trained weights without TensorFlow and must give
+# the same outputs as `model.predict` — within float32 rounding (1e-4) — and the same
+# predicted class for every test image.
+
+# %%
+ours = convlab.numpy_predict(model, x_test)
+theirs = model.predict(x_test, verbose=0)
+print("largest difference below 1e-4:", bool(np.abs(ours - theirs).max() < 1e-4))
+same_classes = bool((ours.argmax(1) == theirs.argmax(1)).all())
+print("same predicted class for every test image:", same_classes)
+
+# %% [markdown]
+# (How fast? `benchmarks/mnist.py` times it against `model.predict`: about twice
+# TensorFlow's time on the project's test machine; see the README.)
+#
+# ## Backpropagation through a convolution
+#
+# Training needs the gradient of the loss with respect to every layer's input. For a
+# convolution `y = x ⋆ w` (cross-correlation, stride 1, valid), each input pixel
+# `x[i, j]` contributed to the outputs `y[i - a, j - b]` with weight `w[a, b]`. So given
+# the upstream gradient `g = dL/dy`,
+#
+# $$\frac{\partial L}{\partial x_{i,j}} = \sum_{a,b} g_{i-a,\,j-b}\, w_{a,b},$$
+#
+# which is a **full** correlation of `g` (padded by `k - 1` on every side) with the
+# kernel **flipped** — the textbook convolution after all. It is also exactly the
+# transposed convolution of notebook 05. Four ways to compute it, which must agree:
+
+# %%
+rng = np.random.default_rng(0)
+x = rng.standard_normal((1, 6, 7, 2))
+w = rng.standard_normal((3, 3, 2, 4))
+upstream = rng.standard_normal((1, 4, 5, 4))  # dL/dy for the 4 x 5 x 4 output
+
+
+def loss(x_):
+    return float(np.sum(convlab.conv2d(x_, w) * upstream))  # L = sum(y * g), so dL/dy = g
+
+
+# 1. TensorFlow's automatic differentiation
+x_tf = tf.Variable(x)
+with tf.GradientTape() as tape:
+    y_tf = tf.nn.conv2d(x_tf, w, strides=1, padding="VALID")
+by_tape = tape.gradient(y_tf, x_tf, output_gradients=upstream).numpy()
+
+# 2. A full correlation with the flipped kernel (input and output channels swapped)
+flipped = w[::-1, ::-1].transpose(0, 1, 3, 2)
+by_flip = convlab.conv2d(upstream, flipped, padding=2)  # k - 1 = 2 cells of padding
+
+# 3. The transposed convolution
+by_transpose = convlab.conv2d_transpose(upstream, w)
+
+# 4. Numerical differentiation: nudge each input pixel, watch the loss
+by_numbers = np.zeros_like(x)
+step = 1e-6
+for index in np.ndindex(x.shape):
+    bump = np.zeros_like(x)
+    bump[index] = step
+    by_numbers[index] = (loss(x + bump) - loss(x - bump)) / (2 * step)
+
+ways = [("flipped kernel", by_flip), ("transposed conv", by_transpose), ("numerical", by_numbers)]
+for name, gradient in ways:
+    same = np.allclose(gradient, by_tape, atol=1e-5)
+    print(f"{name:16s} equals tf.GradientTape: {same}")
+
+# %% [markdown]
+# The gradient with respect to the *weights* is a correlation too — of the input with the
+# upstream gradient — which is how a network learns its kernels:
+
+# %%
+with tf.GradientTape() as tape:
+    w_tf = tf.Variable(w)
+    y_tf = tf.nn.conv2d(x, w_tf, strides=1, padding="VALID")
+by_tape_w = tape.gradient(y_tf, w_tf, output_gradients=upstream).numpy()
+# dL/dw[a, b, c, f] = sum over positions of x[i + a, j + b, c] * g[i, j, f]
+windows = np.lib.stride_tricks.sliding_window_view(x, (4, 5), axis=(1, 2))  # (1, 3, 3, 2, 4, 5)
+by_correlation = np.einsum("nabcij,nijf->abcf", windows, upstream)
+same = np.allclose(by_correlation, by_tape_w, atol=1e-6)
+print("weight gradient, correlation of x with g, equals tf.GradientTape:", same)
+
+# %% [markdown]
+# ## Summary
+#
+# * Early feature maps look like filtered versions of the digit; later ones are small,
+#   many, and abstract.
+# * The first layer learns 3 x 3 kernels much like the hand-made edge detectors.
+# * The trained network is only convolutions, normalisation, ReLU, pooling and one
+#   matrix product: `convlab.numpy_predict` reproduces its predictions in NumPy.
+# * Backpropagation through a convolution is again a convolution: the input gradient is
+#   a full correlation with the flipped kernel (a transposed convolution), the weight
+#   gradient a correlation of the input with the upstream gradient.
