@@ -18,6 +18,7 @@ A learner who is stuck can run ``solution("name")`` to see one way to do it.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,10 +45,25 @@ class Verdict:
         return self.status == "passed"
 
     def __str__(self) -> str:
-        mark = {"passed": "[ok]", "failed": "[x]", "not attempted": "[ ]", "error": "[!]"}
-        return f"{mark[self.status]} {self.exercise}: {self.status} - {self.detail}"
+        return f"{_MARKS[self.status]} {self.exercise}: {self.status} - {self.detail}"
 
     __repr__ = __str__
+
+    @classmethod
+    def find(cls, text: str, exercise: str) -> Verdict | None:
+        """The verdict on ``exercise`` in a cell's printed output, if there is one."""
+        for match in _LINE.finditer(text):
+            if match["name"] == exercise:
+                return cls(exercise, match["status"], match["detail"])
+        return None
+
+
+_MARKS = {"passed": "[ok]", "failed": "[x]", "not attempted": "[ ]", "error": "[!]"}
+_LINE = re.compile(
+    r"^\[(?:ok|x| |!)\] (?P<name>\w+): "
+    r"(?P<status>passed|failed|not attempted|error) - (?P<detail>.*)$",
+    re.M,
+)
 
 
 @dataclass(frozen=True)

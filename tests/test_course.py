@@ -16,7 +16,9 @@ STORED = {
     for which, folder in course.EDITIONS.items()
 }
 NOTEBOOKS = [(source, which) for source in SOURCES for which in course.editions(source)]
-WITH_EXERCISES = [(source, which) for source, which in NOTEBOOKS if len(course.editions(source)) == 2]
+WITH_EXERCISES = [
+    (source, which) for source, which in NOTEBOOKS if len(course.editions(source)) == 2
+]
 IDS = [f"{source.stem}-{which}" for source, which in NOTEBOOKS]
 
 
@@ -37,7 +39,9 @@ def test_every_source_has_its_editions_and_nothing_else():
         "07_inside",
     ]
     for which, paths in STORED.items():
-        assert [p.stem for p in paths] == [s.stem for s in SOURCES if which in course.editions(s)], which
+        assert [p.stem for p in paths] == [
+            s.stem for s in SOURCES if which in course.editions(s)
+        ], which
     # Notebooks with exercises have both editions; 06 and 07 have none, so only the learner's.
     assert [s.stem for s in SOURCES if len(course.editions(s)) == 2] == stems[:6]
 
@@ -67,7 +71,9 @@ def test_stored_notebook_is_executed_top_to_bottom_without_errors(source, which)
                 assert output.name == "stdout", f"stderr in stored output: {output.text[:200]}"
 
 
-@pytest.mark.parametrize("source, which", WITH_EXERCISES, ids=[f"{s.stem}-{w}" for s, w in WITH_EXERCISES])
+@pytest.mark.parametrize(
+    "source, which", WITH_EXERCISES, ids=[f"{s.stem}-{w}" for s, w in WITH_EXERCISES]
+)
 def test_each_check_reports_the_editions_status(source, which):
     cells = stored(source, which).cells
     exercises = [i for i, c in enumerate(cells) if c.get("metadata", {}).get("convlab")]

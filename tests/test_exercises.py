@@ -129,3 +129,10 @@ def test_every_notebook_has_exercises():
         len(names) >= 2 for notebook, names in by_notebook.items() if notebook != "00_welcome"
     )
     assert exercises.names("04_pooling") == ["max_pool", "avg_pool_same"]
+
+
+def test_a_verdict_line_can_be_found_again():
+    verdict = check("conv_params", lambda k, c, f: k * k * c * f)
+    text = f"some output\n{verdict}\nmore"
+    assert exercises.Verdict.find(text, "conv_params") == verdict
+    assert exercises.Verdict.find(text, "output_size") is None
