@@ -23,8 +23,9 @@ $(VENV)/.installed-course: pyproject.toml | $(BIN)/python
 	touch $@
 
 # Opens JupyterLab on course/ at the first notebook; token authentication stays on.
+# LAB_ARGS passes extra options (the browser test uses it for a port and a known token).
 lab: $(VENV)/.installed-course
-	cd course && $(BIN)/jupyter lab 00_welcome.ipynb
+	cd course && $(BIN)/jupyter lab --LabApp.default_url=/lab/tree/00_welcome.ipynb $(LAB_ARGS)
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
