@@ -126,6 +126,21 @@ def _check_positive_dims(fn: str, name: str, shape, axes, what: str):
             )
 
 
+def _images_and_kernel(fn, x, kernel, *, layout, hint, in_axis, note=""):
+    """An NHWC batch and a 4-D kernel whose axis ``in_axis`` holds x's channels."""
+    x = images(fn, x)
+    kernel = as_array(fn, "kernel", kernel, ndim=4, layout=layout, hint=hint)
+    _check_positive_dims(fn, "kernel", kernel.shape, (0, 1), "row and column")
+    _check_positive_dims(fn, "x", x.shape, (3,), "channel")
+    if kernel.shape[in_axis] != x.shape[3]:
+        raise ValueError(
+            f"{fn}: `kernel` expects {kernel.shape[in_axis]} input channels "
+            f"(kernel.shape[{in_axis}]{note}) but `x` has {x.shape[3]} (x.shape[3]); "
+            f"received x.shape={x.shape}, kernel.shape={kernel.shape}."
+        )
+    return x, kernel
+
+
 class ConvArgs(NamedTuple):
     """Validated arguments of a convolution: arrays in the compute dtype plus geometry."""
 
@@ -148,23 +163,14 @@ def conv_args(
     kernel_layout: str = "(kernel_height, kernel_width, in_channels, out_channels)",
 ) -> ConvArgs:
     """Validate a forward convolution's arguments; the kernel's axis 2 must match x's channels."""
-    x = images(fn, x)
-    kernel = as_array(
+    x, kernel = _images_and_kernel(
         fn,
-        "kernel",
+        x,
         kernel,
-        ndim=4,
         layout=kernel_layout,
         hint="For a 2-D kernel use kernel[:, :, None, None] or convlab.kernels.as_filter(kernel).",
+        in_axis=2,
     )
-    _check_positive_dims(fn, "kernel", kernel.shape, (0, 1), "row and column")
-    _check_positive_dims(fn, "x", x.shape, (3,), "channel")
-    if kernel.shape[2] != x.shape[3]:
-        raise ValueError(
-            f"{fn}: `kernel` expects {kernel.shape[2]} input channels (kernel.shape[2]) "
-            f"but `x` has {x.shape[3]} (x.shape[3]); received x.shape={x.shape}, "
-            f"kernel.shape={kernel.shape}."
-        )
     strides = pair(fn, "strides", strides)
     dilation = pair(fn, "dilation_rate", dilation_rate)
     spec = padding_spec(fn, padding)
@@ -223,23 +229,15 @@ def pool_args(fn: str, x, pool_size, strides, padding) -> PoolArgs:
 
 def transpose_args(fn: str, x, kernel, strides, padding, output_padding) -> ConvArgs:
     """Validate a transposed convolution; ``pads`` holds the cells cropped before each axis."""
-    x = images(fn, x)
-    kernel = as_array(
+    x, kernel = _images_and_kernel(
         fn,
-        "kernel",
+        x,
         kernel,
-        ndim=4,
         layout="(kernel_height, kernel_width, out_channels, in_channels)",
         hint="For a 2-D kernel use kernel[:, :, None, None].",
+        in_axis=3,
+        note="; transposed kernels are (kh, kw, out_channels, in_channels)",
     )
-    _check_positive_dims(fn, "kernel", kernel.shape, (0, 1), "row and column")
-    _check_positive_dims(fn, "x", x.shape, (3,), "channel")
-    if kernel.shape[3] != x.shape[3]:
-        raise ValueError(
-            f"{fn}: `kernel` expects {kernel.shape[3]} input channels (kernel.shape[3]; "
-            f"transposed kernels are (kh, kw, out_channels, in_channels)) but `x` has "
-            f"{x.shape[3]} (x.shape[3]); received x.shape={x.shape}, kernel.shape={kernel.shape}."
-        )
     strides = pair(fn, "strides", strides)
     spec = padding_spec(fn, padding)
     extra = (

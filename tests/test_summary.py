@@ -13,19 +13,9 @@ def keras(tf):
 
 
 def classic(keras):
-    return keras.Sequential(
-        [
-            keras.Input((28, 28, 1)),
-            keras.layers.Conv2D(32, 5, padding="same", activation="relu", name="conv1"),
-            keras.layers.MaxPooling2D(2, name="pool1"),
-            keras.layers.Conv2D(64, 5, padding="same", activation="relu", name="conv2"),
-            keras.layers.MaxPooling2D(2, name="pool2"),
-            keras.layers.Flatten(name="flatten"),
-            keras.layers.Dense(1024, activation="relu", name="fc"),
-            keras.layers.Dropout(0.5, name="dropout"),
-            keras.layers.Dense(10, name="logits"),
-        ]
-    )
+    from convlab.train import RECIPES
+
+    return RECIPES["classic"].build(keras)  # the notes' network, as notebooks 05 and 06 show it
 
 
 def test_rows_match_keras(keras):
