@@ -27,7 +27,8 @@ $(VENV)/.installed-course: pyproject.toml | $(BIN)/python
 lab: $(VENV)/.installed-course
 	cd course && $(BIN)/jupyter lab --LabApp.default_url=/lab/tree/00_welcome.ipynb $(LAB_ARGS)
 
-test: $(VENV)/.installed-test
+# The course extras too: the browser test starts `make lab`.
+test: $(VENV)/.installed-test $(VENV)/.installed-course
 	$(BIN)/ruff check .
 	$(MAKE) unit notebook-tests
 
