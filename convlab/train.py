@@ -120,7 +120,7 @@ def device_report(tf=None) -> str:
     names = []
     for gpu in gpus:
         details = tf.config.experimental.get_device_details(gpu)
-        names.append(details.get("device_name", gpu.name))
+        names.append(details.get("device_name") or gpu.name)
     suffix = f", {len(gpus)} GPUs with MirroredStrategy" if len(gpus) > 1 else ""
     return f"GPU: {', '.join(names)}{suffix}"
 

@@ -92,3 +92,50 @@ def test_bad_arguments():
         ValueError, match="train_mnist: `epochs` must be a positive int; received 0"
     ):
         train.train_mnist(epochs=0)
+
+
+class FakeDevices:
+    """Just enough of tf.config to describe GPUs that this machine does not have."""
+
+    def __init__(self, capabilities):
+        self.gpus = [f"/physical_device:GPU:{i}" for i in range(len(capabilities))]
+        self.details = {
+            gpu: {"device_name": f"NVIDIA Test {i}", "compute_capability": capability}
+            for i, (gpu, capability) in enumerate(zip(self.gpus, capabilities, strict=True))
+        }
+
+    @property
+    def config(self):
+        devices = self
+
+        class Experimental:
+            @staticmethod
+            def get_device_details(gpu):
+                return devices.details[gpu]
+
+        class Config:
+            experimental = Experimental
+
+            @staticmethod
+            def list_physical_devices(kind):
+                return devices.gpus if kind == "GPU" else []
+
+        return Config
+
+
+def test_device_report_names_gpus_and_mirrored_strategy():
+    assert train.device_report(FakeDevices([(9, 0)])) == "GPU: NVIDIA Test 0"
+    assert train.device_report(FakeDevices([(8, 0), (8, 0)])) == (
+        "GPU: NVIDIA Test 0, NVIDIA Test 1, 2 GPUs with MirroredStrategy"
+    )
+
+
+def test_mixed_precision_only_on_tensor_core_gpus():
+    for capabilities, expected in [
+        ([(9, 0)], True),
+        ([(7, 0), (8, 6)], True),
+        ([(6, 1)], False),
+        ([], False),
+    ]:
+        devices = FakeDevices(capabilities)
+        assert train._mixed_precision_ok(devices, devices.gpus) is expected
