@@ -70,8 +70,10 @@ def show_image(image, *, ax=None, title=None, cmap="gray"):
 
 def _number(value, decimals) -> str:
     """A kernel entry as short text: no trailing zeros, and never "-0"."""
-    text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    text = f"{value:.{decimals}f}"
+    if "." in text:  # only decimals lose their trailing zeros: 10 stays 10
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 def show_kernel(kernel, *, ax=None, title=None, decimals=2):

@@ -78,3 +78,8 @@ def test_feature_maps_need_one_image():
 def test_show_kernel_never_writes_minus_zero():
     fig = viz.show_kernel(np.array([[-0.04, 0.0], [0.25, -1.0]]), decimals=1)
     assert [t.get_text() for t in fig.axes[0].texts] == ["0", "0", "0.2", "-1"]
+
+
+def test_show_kernel_keeps_the_zeros_of_whole_numbers():
+    fig = viz.show_kernel(np.array([[10.0, -20.0], [100.0, 0.0]]), decimals=0)
+    assert [t.get_text() for t in fig.axes[0].texts] == ["10", "-20", "100", "0"]
