@@ -260,14 +260,10 @@ def transpose_args(fn: str, x, kernel, strides, padding, output_padding) -> Conv
         )
         # The transposed op is the gradient of a forward conv from `length` back to n;
         # TensorFlow rejects settings where that forward conv would not give n.
-        forward = shapes._output_size(length, kernel.shape[axis], strides[axis], 0, 1)
-        if per_axis == "same":
-            forward = -(-length // strides[axis])
-        elif not isinstance(per_axis, str):
-            forward = shapes._output_size(
-                length, kernel.shape[axis], strides[axis], sum(per_axis), 1
-            )
-        if length > 0 and forward != x.shape[1 + axis]:
+        k, s = kernel.shape[axis], strides[axis]
+        if length > 0 and x.shape[1 + axis] != shapes._output_size(
+            length, k, s, sum(shapes._padding_amounts(fn, length, k, s, per_axis, 1)), 1
+        ):
             raise ValueError(
                 f"{fn}: padding={padding!r} with kernel size {kernel.shape[axis]} and "
                 f"output_padding={output_padding!r} gives an output of {length} cells, too "

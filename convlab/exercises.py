@@ -244,7 +244,7 @@ def _blur_filter():
 
 # ---------------------------------------------------------------- 02: padding and stride
 def _output_size(n, k, s, p):
-    return (n + 2 * p - k) // s + 1
+    return shapes.conv_output_size(n, k, strides=s, padding=p)
 
 
 def _same_padding(n, k, s):

@@ -39,11 +39,11 @@ _BLOCK_ELEMENTS = 1 << 21
 _CHANNELS_FIRST_BELOW = 8
 
 
-def _pad(x, pads, value=0.0):
+def _pad(x, pads):
     (top, bottom), (left, right) = pads
     if top == bottom == left == right == 0:
         return x
-    return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=value)
+    return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
 
 
 def _tap(xp, i, j, out_hw, strides, dilation):

@@ -43,6 +43,11 @@ def _activation(layer):
     return _ACTIVATIONS[name]
 
 
+def _finish(layer, y, bias):
+    """Add the layer's bias, if it has one, and apply its activation."""
+    return _activation(layer)(y + bias[0] if bias else y)
+
+
 def _padding(layer):
     return layer.padding  # "valid" or "same", as convlab spells it
 
@@ -52,7 +57,7 @@ def _conv2d(layer, x):
     y = ops.conv2d(
         x, kernel, strides=layer.strides, padding=_padding(layer), dilation_rate=layer.dilation_rate
     )
-    return _activation(layer)(y + bias[0] if bias else y)
+    return _finish(layer, y, bias)
 
 
 def _depthwise(layer, x):
@@ -60,7 +65,7 @@ def _depthwise(layer, x):
     y = ops.depthwise_conv2d(
         x, kernel, strides=layer.strides, padding=_padding(layer), dilation_rate=layer.dilation_rate
     )
-    return _activation(layer)(y + bias[0] if bias else y)
+    return _finish(layer, y, bias)
 
 
 def _separable(layer, x):
@@ -73,13 +78,13 @@ def _separable(layer, x):
         padding=_padding(layer),
         dilation_rate=layer.dilation_rate,
     )
-    return _activation(layer)(y + bias[0] if bias else y)
+    return _finish(layer, y, bias)
 
 
 def _dense(layer, x):
     kernel, *bias = layer.get_weights()
     y = x @ kernel
-    return _activation(layer)(y + bias[0] if bias else y)
+    return _finish(layer, y, bias)
 
 
 def _batch_norm(layer, x):

@@ -134,7 +134,8 @@ def layer_table(model, *, bytes_per_value: int = 4) -> LayerTable:
         type this function does not understand).
     """
     rows = []
-    field, jump = 1, 1
+    windows = []  # (kernel, stride, dilation) of the spatial layers so far
+    mixed = False  # a layer that sees every position (dense, flatten, global pooling)
     for layer in model.layers:
         kind = type(layer).__name__
         out_shape = tuple(layer.output.shape)
@@ -155,19 +156,15 @@ def layer_table(model, *, bytes_per_value: int = 4) -> LayerTable:
                 flops = 2 * kh * kw * c_in * multiplier * positions
                 if kind == "SeparableConv2D":
                     flops += 2 * c_in * multiplier * positions * out_shape[3]
-            if field is not None:
-                field += (shapes.dilated_size(kh, dh) - 1) * jump
-                jump *= sh
+            windows.append((kh, sh, dh))
         elif kind in ("MaxPooling2D", "AveragePooling2D"):
             (kh, _), (sh, _) = _pair(layer.pool_size), _pair(layer.strides)
-            if field is not None:
-                field += (kh - 1) * jump
-                jump *= sh
+            windows.append((kh, sh))
         elif kind == "Dense":
             flops = 2 * layer.input.shape[-1] * layer.units
-            field = None
+            mixed = True
         elif kind in ("Flatten", "GlobalAveragePooling2D", "GlobalMaxPooling2D"):
-            field = None
+            mixed = True
         rows.append(
             LayerRow(
                 name=layer.name,
@@ -176,7 +173,7 @@ def layer_table(model, *, bytes_per_value: int = 4) -> LayerTable:
                 params=layer.count_params(),
                 flops=flops,
                 activation_bytes=per_example * bytes_per_value,
-                receptive_field=field,
+                receptive_field=None if mixed else shapes.receptive_field(windows),
             )
         )
     total = sum(row.params for row in rows)
