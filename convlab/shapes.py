@@ -18,10 +18,13 @@ dilation ``d``, the dilated kernel spans ``k + (k - 1)(d - 1)`` cells and
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from . import _checks
 
 __all__ = [
+    "Stamps",
+    "Windows",
     "activation_count",
     "conv_output_size",
     "conv_params",
@@ -34,6 +37,8 @@ __all__ = [
     "receptive_field",
     "same_padding",
     "separable_params",
+    "transpose_stamps",
+    "windows",
 ]
 
 
@@ -410,3 +415,92 @@ def receptive_field(layers: Iterable) -> int:
         field += (dilated_size(k, d) - 1) * jump
         jump *= s
     return field
+
+
+# ------------------------------------------------------------------ where the windows fall
+# The drawings (convlab.figures, convlab.widgets) take their geometry from here, so a
+# picture can never disagree with the arithmetic above.
+
+
+class Windows(NamedTuple):
+    """Where the windows of a convolution or a pooling layer fall along one axis.
+
+    Cells are numbered in the *padded* input: ``0 .. before - 1`` are padding, the
+    real cells are ``before .. before + n - 1``, the rest is padding again.
+    """
+
+    before: int  #: padding cells before the input
+    after: int  #: padding cells after the input
+    padded: int  #: length of the padded input, ``before + n + after``
+    taps: tuple[tuple[int, ...], ...]  #: for each output position, the cells its window reads
+    unread: tuple[int, ...]  #: cells that no window reads (dropped, or skipped by the stride)
+
+
+def windows(n, kernel_size, *, strides=1, padding="valid", dilation_rate=1) -> Windows:
+    """The cells each window reads along one axis, and the cells none reads.
+
+    Parameters are those of :func:`conv_output_size` (pooling uses the same rules with
+    ``dilation_rate=1``). Output position ``i`` reads cells
+    ``i * s + j * d`` for ``j = 0 .. k - 1`` of the padded input.
+
+    Examples
+    --------
+    >>> w = windows(7, 2, strides=2)
+    >>> w.taps, w.unread
+    (((0, 1), (2, 3), (4, 5)), (6,))
+    >>> windows(28, 5, strides=2, padding="same")[:2]
+    (1, 2)
+    >>> windows(5, 3, dilation_rate=2).taps
+    ((0, 2, 4),)
+    """
+    fn = "windows"
+    n = _int(fn, "n", n, minimum=1)
+    before, after = _padding_amounts(fn, n, kernel_size, strides, padding, dilation_rate)
+    out = _output_size(n, kernel_size, strides, before + after, dilation_rate)
+    if out < 1:
+        raise ValueError(
+            f"{fn}: the kernel ({dilated_size(kernel_size, dilation_rate)} cells after "
+            f"dilation) is longer than the padded input ({n + before + after}); received "
+            f"n={n}, kernel_size={kernel_size}, padding={padding!r}."
+        )
+    taps = tuple(
+        tuple(i * strides + j * dilation_rate for j in range(kernel_size)) for i in range(out)
+    )
+    read = {cell for window in taps for cell in window}
+    unread = tuple(c for c in range(n + before + after) if c not in read)
+    return Windows(before, after, n + before + after, taps, unread)
+
+
+class Stamps(NamedTuple):
+    """Where a transposed convolution stamps its kernel along one axis.
+
+    Input cell ``i`` adds ``x[i] * kernel`` to the output cells
+    ``starts[i] .. starts[i] + k - 1``; cells outside ``0 .. length - 1`` are cropped
+    (``"same"`` or explicit padding).
+    """
+
+    length: int  #: output length, as :func:`conv_transpose_output_size`
+    starts: tuple[int, ...]  #: first output cell of each input cell's stamp
+
+
+def transpose_stamps(n, kernel_size, *, strides=1, padding="valid", output_padding=None) -> Stamps:
+    """Where each input cell's stamp lands in a transposed convolution's output.
+
+    Examples
+    --------
+    >>> transpose_stamps(2, 3, strides=2)
+    Stamps(length=5, starts=(0, 2))
+    >>> transpose_stamps(2, 3, strides=2, output_padding=1)
+    Stamps(length=6, starts=(0, 2))
+    >>> transpose_stamps(3, 5, strides=2, padding="same")
+    Stamps(length=6, starts=(-1, 1, 3))
+    """
+    fn = "transpose_stamps"
+    n = _int(fn, "n", n, minimum=1)
+    length = conv_transpose_output_size(
+        n, kernel_size, strides=strides, padding=padding, output_padding=output_padding
+    )
+    _, before = _transpose_geometry(
+        n, kernel_size, strides, _axis_padding(fn, padding), output_padding
+    )
+    return Stamps(length, tuple(i * strides - before for i in range(n)))

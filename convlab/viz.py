@@ -10,13 +10,14 @@ global ``rcParams``.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from . import _checks
 
-__all__ = ["show_feature_maps", "show_image", "show_kernel"]
+__all__ = ["response_style", "show_feature_maps", "show_image", "show_kernel", "show_response"]
 
 
 def _axes(ax, figsize):
@@ -171,4 +172,91 @@ def show_feature_maps(maps, *, fig=None, columns=8, max_maps=32, title=None, tit
     fig.colorbar(image, ax=axes, shrink=0.8)
     if title:
         fig.suptitle(title)
+    return fig
+
+
+class ResponseStyle(NamedTuple):
+    """How a filtered image is best shown, decided by its kernel (see :func:`response_style`)."""
+
+    kind: str  #: "clip", "signed" or "zero"
+    sentence: str  #: what the kernel does, and how the picture shows it
+
+
+def response_style(kernel, *, color=False) -> ResponseStyle:
+    """How to show an image filtered by ``kernel``, and why, in one sentence.
+
+    * weights summing to 1 (blur, sharpen, identity): flat areas keep their
+      brightness, so the result is shown like a photo, clipped to [0, 1];
+    * weights summing to 0 (edge detectors): flat areas become 0 and the response is
+      signed, so a gray result is shown with a diverging map (red positive, blue
+      negative) and a colour result as ``|response|`` scaled to its maximum;
+    * any other sum scales the brightness by that sum; shown clipped to [0, 1].
+
+    The sum is taken from the exact weights, not from rounded text.
+
+    Examples
+    --------
+    >>> response_style(np.full((3, 3), 1 / 9)).sentence
+    'weights sum to 1: flat areas keep their brightness; shown clipped to [0, 1]'
+    >>> response_style(np.zeros((3, 3))).kind
+    'zero'
+    """
+    kernel = _checks.as_array(
+        "response_style", "kernel", kernel, ndim=2, layout="(kernel_height, kernel_width)"
+    ).astype(np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):  # huge weights: the sum may be inf
+        total = float(kernel.sum())
+    scale = max(float(np.abs(kernel).max()), 1.0)
+    if not np.any(kernel):
+        return ResponseStyle("zero", "all weights are 0: the output is 0 everywhere (black)")
+    if abs(total - 1) <= 1e-9 * scale:
+        return ResponseStyle(
+            "clip", "weights sum to 1: flat areas keep their brightness; shown clipped to [0, 1]"
+        )
+    if abs(total) <= 1e-9 * scale:
+        shown = (
+            "shown as |response|, scaled to the strongest"
+            if color
+            else "shown signed: red positive, blue negative, white 0"
+        )
+        return ResponseStyle(
+            "signed", f"weights sum to 0: flat areas become 0, edges remain; {shown}"
+        )
+    return ResponseStyle(
+        "clip",
+        f"weights sum to {total:.4g}: flat areas become {total:.4g} times as bright; "
+        "shown clipped to [0, 1]",
+    )
+
+
+def show_response(response, kernel, *, ax=None, title=None):
+    """Show an image filtered by ``kernel`` the way :func:`response_style` says.
+
+    ``response`` is ``(h, w)``, ``(h, w, 1)`` or ``(h, w, 3)``. Non-finite values
+    (an overflow) are shown as the largest finite value of their sign.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    array = np.asarray(response, dtype=np.float64)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    color = array.ndim == 3
+    style = response_style(kernel, color=color)
+    array = np.nan_to_num(
+        array, nan=0.0, posinf=np.finfo(np.float64).max, neginf=-np.finfo(np.float64).max
+    )
+    fig, ax = _axes(ax, (4, 4))
+    if style.kind == "signed" and not color:
+        limit = _symmetric_limit(array)
+        ax.imshow(array, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    else:
+        if style.kind == "signed":
+            array = np.abs(array) / _symmetric_limit(array)
+        shown = np.clip(array, 0, 1)
+        ax.imshow(shown, cmap=None if color else "gray", vmin=0, vmax=1)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
     return fig
