@@ -5,11 +5,16 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 NOTEBOOKS := course/[0-9]*.ipynb course/instructor/[0-9]*.ipynb
+# The learner's own copy of the notebooks, which `make lab` opens (git-ignored).
+WORK ?= my-course
+# Jupyter refuses to run as root without this; containers, Docker and Codespaces run as root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with course/nbval-sanitize.cfg
 
 .PHONY: lab test unit notebook-tests notebooks bench lint clean
 
 $(BIN)/python:
+	@echo "Creating the virtual environment $(VENV) with $(PYTHON) ..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
@@ -19,13 +24,23 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-course: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[course]"
+	@echo "Installing convlab and the course's packages into $(VENV)."
+	@echo "TensorFlow alone is a download of about 570 MB, so the first time takes a while;"
+	@echo "pip shows what it is doing below. Later runs skip this step."
+	$(BIN)/python -m pip install --progress-bar on -e ".[course]"
 	touch $@
 
-# Opens JupyterLab on course/ at the first notebook; token authentication stays on.
+# Opens JupyterLab at the first notebook of the learner's copy, $(WORK)/: made from the
+# learner edition on the first run; later runs add new notebooks but never overwrite one,
+# so the learner's work survives `git pull`. Token authentication stays on.
 # LAB_ARGS passes extra options (the browser test uses it for a port and a known token).
 lab: $(VENV)/.installed-course
-	cd course && $(BIN)/jupyter lab --LabApp.default_url=/lab/tree/00_welcome.ipynb $(LAB_ARGS)
+	@mkdir -p $(WORK)
+	@for notebook in course/[0-9]*.ipynb; do \
+		[ -e "$(WORK)/$$(basename $$notebook)" ] || cp "$$notebook" "$(WORK)/"; \
+	done
+	@echo "Your notebooks are in $(WORK)/, your own copy: updates to course/ never overwrite it."
+	cd $(WORK) && $(BIN)/jupyter lab --LabApp.default_url=/lab/tree/00_welcome.ipynb $(ROOT_FLAG) $(LAB_ARGS)
 
 # The course extras too: the browser test starts `make lab`.
 test: $(VENV)/.installed-test $(VENV)/.installed-course

@@ -47,19 +47,40 @@ CELL_INCHES = 0.34  # one grid cell at the figures' natural size: 8 pt numbers f
 DPI = 100
 
 
-def board(fig, width, height, *, cell=CELL_INCHES, max_width=None, dpi=DPI):
+class Drawing(Figure):
+    """A figure that says in words what it draws.
+
+    Its plain-text form (what a notebook stores next to the picture, and what a
+    reader without the picture gets) is the description: the figure's numbers in
+    words, e.g. "5x5 input, padding (1, 1) -> 7x7, kernel 3, stride 2 -> 3x3 output".
+    """
+
+    def __init__(self, *args, description="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.description = description
+
+    def __repr__(self) -> str:
+        return self.description or super().__repr__()
+
+
+def board(fig, width, height, *, cell=CELL_INCHES, max_width=None, dpi=DPI, description=""):
     """A figure (new, or ``fig`` cleared) with one axes measured in grid cells.
 
-    ``width`` x ``height`` cells are visible; a new figure is sized so that one cell
+    A new figure is a :class:`Drawing` carrying ``description``; a given figure whose
+    class is :class:`Drawing` gets it too. ``width`` x ``height`` cells are visible;
+    a new figure is sized so that one cell
     is ``cell`` inches (less if that would make it wider than ``max_width`` inches).
     A given figure keeps its size and the board is fitted into it. Returns ``(fig, ax)``.
     """
     if max_width is not None:
         cell = min(cell, max_width / width)
     if fig is None:
-        fig = Figure(figsize=(max(width * cell, 1.0), max(height * cell, 0.6)), dpi=dpi)
+        size = (max(width * cell, 1.0), max(height * cell, 0.6))
+        fig = Drawing(figsize=size, dpi=dpi, description=description)
     else:
         fig.clear()
+        if isinstance(fig, Drawing):
+            fig.description = description
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, width)
     ax.set_ylim(height, 0)

@@ -59,7 +59,7 @@ def parse(text: str) -> list[dict]:
             cells[-1]["lines"].append(line)
         elif line.strip():
             raise ValueError(f"parse: text before the first '# %%' marker: {line!r}")
-    for cell in cells:
+    for index, cell in enumerate(cells):
         lines = cell.pop("lines")
         if cell["kind"] == "markdown":
             lines = [line[2:] if line.startswith("# ") else line.lstrip("#") for line in lines]
@@ -68,6 +68,8 @@ def parse(text: str) -> list[dict]:
             raise ValueError(f"parse: unknown cell kind [{cell['kind']}]")
         if cell["kind"] == EXERCISE_TAG and cell["name"] not in EXERCISES:
             raise ValueError(f"parse: unknown exercise {cell['name']!r}")
+        if cell["kind"] in ("code", "markdown") and not cell["source"].strip():
+            raise ValueError(f"parse: cell {index} (a {cell['kind']} cell) is empty")
     return cells
 
 

@@ -79,7 +79,8 @@ def load_mnist(path=None, *, verbose=True) -> MnistData:
     ----------
     path : str or Path, optional
     verbose : bool
-        Print where the data came from (also available as ``.source``).
+        Print where the data came from (also available as ``.source``): the file's name
+        (not its folder) and the number of images.
 
     Returns
     -------
@@ -94,6 +95,7 @@ def load_mnist(path=None, *, verbose=True) -> MnistData:
         If a file is missing, truncated or not in the expected layout.
     """
     import os
+    from pathlib import Path
 
     if path is None and os.environ.get(ENV_VAR):
         path, origin = os.environ[ENV_VAR], f" (from ${ENV_VAR})"
@@ -101,7 +103,9 @@ def load_mnist(path=None, *, verbose=True) -> MnistData:
         origin = ""
     if path is not None:
         arrays = _read_npz(path)
-        where = f"MNIST file {path}{origin}"
+        # The file's name, not its folder: a notebook's stored output must not show the
+        # machine's paths.
+        where = f"MNIST file {Path(path).name}{origin}"
     else:
         arrays = _keras_mnist()
         where = "MNIST, Keras cache (~/.keras/datasets/mnist.npz)"

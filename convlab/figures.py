@@ -232,7 +232,18 @@ def window_step(image, kernel, position=(0, 0), *, strides=1, fig=None):
     (h, w), (kh, kw) = image.shape, kernel.shape
     width = max(w + 2.5 + max(output.shape[1], kw) + 0.5, 12)
     height = 1.4 + max(h + 0.6 + (kh + 1) * 0.5, output.shape[0] + 1.2 + kh) + 0.3
-    fig, ax = _draw.board(fig, width, height)
+    r0, c0 = position[0] * strides, position[1] * strides
+    terms = " + ".join(
+        f"{_draw.number(image[r0 + i, c0 + j])}×{_paren(kernel[i, j])}"
+        for i in range(kh)
+        for j in range(kw)
+    )
+    description = (
+        f"window_step: {h}x{w} image, {kh}x{kw} kernel, stride {strides} -> "
+        f"{output.shape[0]}x{output.shape[1]} output; output{list(position)} = {terms}"
+        f" = {_draw.number(output[position])}"
+    )
+    fig, ax = _draw.board(fig, width, height, description=description)
     value = _draw.number(output[position])
     _window_frame(
         ax,
@@ -272,7 +283,14 @@ def window_steps(image, kernel, positions=None, *, strides=1, fig=None):
     columns = min(2, len(positions))
     rows = -(-len(positions) // columns)
     gap = 1.5
-    fig, ax = _draw.board(fig, columns * (frame_w + gap) - gap + 0.3, rows * (frame_h + 0.8))
+    shown = "; ".join(f"output{list(p)} = {_draw.number(output[p])}" for p in positions)
+    description = (
+        f"window_steps: {h}x{w} image, {kernel.shape[0]}x{kernel.shape[1]} kernel, stride "
+        f"{strides} -> {out_h}x{out_w} output; {shown}"
+    )
+    fig, ax = _draw.board(
+        fig, columns * (frame_w + gap) - gap + 0.3, rows * (frame_h + 0.8), description=description
+    )
     for index, position in enumerate(positions):
         step = position[0] * out_w + position[1] + 1
         at = ((index % columns) * (frame_w + gap), (index // columns) * (frame_h + 0.8))
@@ -334,6 +352,19 @@ class ConvLayout:
         unread = set(self.windows.unread)
         size = self.padded
         return [(r, c) for r in range(size) for c in range(size) if r in unread or c in unread]
+
+    def describe(self) -> str:
+        """The geometry in words, with the never-read cells (padded coordinates)."""
+        w = self.windows
+        pad = f"padding ({w.before}, {w.after}) -> {w.padded}x{w.padded}"
+        if w.before == w.after == 0:
+            pad = "no padding"
+        dilation = f", dilation {self.dilation_rate}" if self.dilation_rate > 1 else ""
+        unread = f"; rows and columns never read: {list(w.unread)}" if w.unread else ""
+        return (
+            f"{self.n}x{self.n} input, {pad}, kernel {self.kernel_size}, stride "
+            f"{self.strides}{dilation} -> {self.out}x{self.out} output ({self.formula()}){unread}"
+        )
 
     def formula(self) -> str:
         w = self.windows
@@ -473,35 +504,37 @@ def conv_geometry(
         )
         output = _correlate2d(image, kernel, strides, _pair_padding(padding), dilation_rate)
     size, out = layout.padded, layout.out
-    width = size + 3 + out + 0.6
-    height = 1.5 + max(size, out) + 1.0 + 1.4
-    fig, ax = _draw.board(fig, max(width, 13), height, max_width=9.5)
     w = layout.windows
     header = (
         f"input {n}x{n}, no padding"
         if w.before == w.after == 0
         else f"input {n}x{n}, padding ({w.before}, {w.after}) → {size}x{size}"
     )
+    # Under the grids: the formula, then what dilation does, then TensorFlow's answer.
+    lines = [(layout.formula(), "formula")]
     if dilation_rate > 1:
         span = shapes.dilated_size(kernel_size, dilation_rate)
-        header += (
-            f"; a {kernel_size}x{kernel_size} kernel at dilation {dilation_rate}"
-            f" spans {span}x{span}"
+        lines.append(
+            (
+                f"a {kernel_size}x{kernel_size} kernel at dilation {dilation_rate} reads "
+                f"{kernel_size * kernel_size} cells spread over {span}x{span}",
+                "dilation",
+            )
         )
+    if tensorflow is not None:
+        lines.append((f"TensorFlow's output: {tensorflow}x{tensorflow}", "tensorflow"))
+    width = max(size + 3 + out + 0.6, 13, max(_text_width(t, 10) for t, _ in lines) + 0.5)
+    height = 1.2 + max(size, out) + 0.9 + 0.8 * len(lines) + 0.2
+    description = f"conv_geometry: {layout.describe()}; window of output{list(position)}" + "".join(
+        f"; {text}" for text, _ in lines[1:]
+    )
+    fig, ax = _draw.board(fig, width, height, max_width=9.5, description=description)
     _draw.caption(ax, 0, 0.55, header, fontsize=10)
     _draw.caption(ax, size + 3, 0.55, f"output {out}x{out}", fontsize=10)
     _conv_frame(ax, layout, position, at=(0, 1.2), image=image, output=output)
-    bottom = 1.2 + max(size, out) + 1.0
-    if tensorflow is not None:
-        _draw.caption(
-            ax,
-            0,
-            bottom + 1.0,
-            f"TensorFlow's output: {tensorflow}x{tensorflow}",
-            fontsize=10,
-            gid="tensorflow",
-        )
-    _draw.caption(ax, 0, bottom + 0.2, layout.formula(), fontsize=10, gid="formula")
+    bottom = 1.2 + max(size, out) + 1.2
+    for index, (text, gid) in enumerate(lines):
+        _draw.caption(ax, 0, bottom + 0.8 * index, text, fontsize=10, gid=gid)
     return fig
 
 
@@ -533,7 +566,8 @@ def conv_positions(n, kernel_size, *, strides=1, padding="valid", dilation_rate=
     frame_w, frame_h = size + 2 + out, size + 1.6
     gap = 1.2
     width = out * (frame_w + gap) - gap + 0.2
-    fig, ax = _draw.board(fig, width, out * (frame_h + gap), max_width=9.0)
+    description = f"conv_positions: {layout.describe()}; one frame per output cell"
+    fig, ax = _draw.board(fig, width, out * (frame_h + gap), max_width=9.0, description=description)
     for r in range(out):
         for c in range(out):
             x, y = c * (frame_w + gap), r * (frame_h + gap)
@@ -581,8 +615,14 @@ def same_padding_split(n=28, kernel_size=5, *, strides=2, fig=None):
     w = shapes.windows(n, kernel_size, strides=strides, padding="same")
     out = len(w.taps)
     levels = -(-kernel_size // strides)  # bars on the same level never overlap
-    fig, ax = _draw.board(fig, w.padded + 0.4, 2.9 + levels * 0.8 + 0.3, max_width=9.5)
     total = w.before + w.after
+    description = (
+        f"same_padding_split: n={n}, k={kernel_size}, s={strides}: {out} windows need "
+        f"{total} padding cells, {w.before} before and {w.after} after"
+    )
+    fig, ax = _draw.board(
+        fig, w.padded + 0.4, 2.9 + levels * 0.8 + 0.3, max_width=9.5, description=description
+    )
     _draw.caption(
         ax,
         0,
@@ -709,7 +749,14 @@ def filter_volumes(in_channels=3, filters=4, *, kernel_size=3, n=6, fig=None):
     filter_w = (k + dx * (drawn_c - 1)) * small
     input_w = n + dx * (drawn_c - 1)
     panel = input_w + 1.2 + 2 * filter_w + 0.6 + 1.2 + out + dx * (drawn_f - 1) + 0.3
-    fig, ax = _draw.board(fig, 2 * panel + 1.2, top + n + 2.9, max_width=9.8)
+    description = (
+        f"filter_volumes: {n}x{n}x{c} input; one {k}x{k}x{c} filter ({per_filter} parameters)"
+        f" -> one {out}x{out} map; {f} filters ({shapes.conv_params(k, c, f):,} parameters) -> "
+        f"{out}x{out}x{f}"
+    )
+    fig, ax = _draw.board(
+        fig, 2 * panel + 1.2, top + n + 2.9, max_width=9.8, description=description
+    )
     for side, count in enumerate((1, f)):
         x = side * (panel + 1.2)
         title = "one filter → one feature map" if count == 1 else f"{count} filters → {count} maps"
@@ -876,7 +923,12 @@ def conv_flavours(in_channels=16, filters=32, *, kernel_size=3, fig=None):
     size = 3.0
     lift = -_DEPTH[1] * per_channel * max(c, f)
     panel_w, panel_h = 17.0, 2.6 + lift + size + 2.2
-    fig, ax = _draw.board(fig, 2 * panel_w, 2 * panel_h, max_width=9.8)
+    description = (
+        f"conv_flavours: {c} -> {f} channels, {k}x{k} kernels: "
+        + ", ".join(f"{name.split(' ')[0]} {count:,}" for name, _, count, _, _ in panels)
+        + " parameters"
+    )
+    fig, ax = _draw.board(fig, 2 * panel_w, 2 * panel_h, max_width=9.8, description=description)
     for index, (name, arithmetic, count, steps, out_channels) in enumerate(panels):
         px, py = (index % 2) * panel_w, (index // 2) * panel_h
         _draw.caption(
@@ -964,7 +1016,18 @@ def im2col(image, kernel, *, highlight=1, fig=None):
     ox = kx + 1 + 1.5
     gx = ox + 1 + 2.8
     top = 2.0
-    fig, ax = _draw.board(fig, gx + ow + 0.3, top + max(kh * kw, h, oh * ow) + 1.4, max_width=9.8)
+    description = (
+        f"im2col: {h}x{w} image, {kh}x{kw} kernel: patches ({oh * ow} x {kh * kw}) @ kernel "
+        f"({kh * kw} x 1) = output ({oh * ow} x 1) -> {oh}x{ow}; window {highlight} gives "
+        f"{_draw.number(product[highlight, 0])}"
+    )
+    fig, ax = _draw.board(
+        fig,
+        gx + ow + 0.3,
+        top + max(kh * kw, h, oh * ow) + 1.4,
+        max_width=9.8,
+        description=description,
+    )
 
     roles = np.full((h, w), "input", dtype=object)
     roles[row : row + kh, col : col + kw] = "window"
@@ -1031,7 +1094,8 @@ def pooling_windows(
     """Max or average pooling of a small grid, every window drawn, with TensorFlow's rules.
 
     The input with its numbers; each pooling window outlined; for max pooling the
-    winning cell of each window orange; for SAME padding the padded cells grey and
+    winning cell of each window orange (unless the window's largest value is tied);
+    for SAME padding the padded cells grey and
     hatched, marked ``-∞`` for max (they never win) and left out of averages; cells
     no window reads red-hatched; the output grid with its values beside it. With
     ``position`` only that output cell's window is drawn, and the computation of its
@@ -1083,13 +1147,12 @@ def pooling_windows(
     if position is None and overlap:
         position = (0, 0)  # overlapping outlines would hide each other: draw one window
     chosen = [position] if position is not None else [(r, c) for r in range(oh) for c in range(ow)]
-    winners = []
     for r, c in chosen:
         window = [(i, j) for i in rows.taps[r] for j in cols.taps[c]]
         if mode == "max":
             best = max(window, key=lambda cell: padded_x[cell])
-            winners.append(best)
-            roles[best] = "window"
+            if sum(padded_x[cell] == padded_x[best] for cell in window) == 1:
+                roles[best] = "window"  # a tie has no single winner to mark
         elif position is not None:
             for cell in window:
                 if real[cell]:
@@ -1099,7 +1162,19 @@ def pooling_windows(
     top = 1.4
     text = _pool_computation(mode, position, rows, cols, padded_x, real, output)
     width = max(ox + max(ow, 6) + 0.4, _text_width(text, 10) + 0.5)
-    fig, ax = _draw.board(fig, width, top + max(ph, oh) + (2.2 if text else 0.6), max_width=9.0)
+    values = ", ".join(_draw.number(v) for v in output.ravel())
+    description = (
+        f"pooling_windows: {mode} pooling, {x.shape[0]}x{x.shape[1]} input, {k}x{k} windows, "
+        f"stride {s}, padding {padding!r} -> {oh}x{ow} output [{values}]"
+        + (f"; {text}" if text else "")
+    )
+    fig, ax = _draw.board(
+        fig,
+        width,
+        top + max(ph, oh) + (2.2 if text else 0.6),
+        max_width=9.0,
+        description=description,
+    )
     pad_note = (
         "" if rows.before + rows.after + cols.before + cols.after == 0 else ", padded cells grey"
     )
@@ -1123,7 +1198,7 @@ def pooling_windows(
     out_roles = np.full((oh, ow), "output", dtype=object)
     if position is not None:
         out_roles[position] = "window"
-    _draw.caption(ax, ox, 0.55, f"{mode} pool output {oh}x{ow}", fontsize=10)
+    _draw.caption(ax, ox, 0.55, f"output {oh}x{ow} ({mode})", fontsize=10)
     _draw.cells(ax, out_roles, at=(ox, top), values=_texts(output), gid="output")
     if text:
         _draw.caption(ax, 0, top + max(ph, oh) + 0.9, text, fontsize=10, gid="computation")
@@ -1175,7 +1250,18 @@ def transposed_stamps(x, kernel, *, strides=2, padding="valid", output_padding=N
     panels = h * w + 1
     gap = 1.5
     top = 1.4 + max(h, kh) + 1.8
-    fig, ax = _draw.board(fig, panels * (cw + gap) - gap + 0.3, top + ch + 2.4, max_width=9.8)
+    extra = f", output_padding {output_padding}" if output_padding is not None else ""
+    description = (
+        f"transposed_stamps: {h}x{w} input, {kh}x{kw} kernel, stride {s}, padding {padding!r}"
+        f"{extra} -> {rows.length}x{cols.length} output: {h * w} stamps, overlaps add"
+    )
+    fig, ax = _draw.board(
+        fig,
+        panels * (cw + gap) - gap + 0.3,
+        top + ch + 2.4,
+        max_width=9.8,
+        description=description,
+    )
     _draw.caption(ax, 0, 0.55, "input", fontsize=9)
     _draw.cells(
         ax, np.full((h, w), "input", dtype=object), at=(0, 1.2), values=_texts(x), gid="input"
@@ -1268,12 +1354,13 @@ def transposed_stamps(x, kernel, *, strides=2, padding="valid", output_padding=N
     return fig
 
 
-def receptive_field(layers=((3, 1), (3, 1), (3, 1)), *, fig=None):
+def receptive_field(layers=((3, 1), (3, 1), (3, 1)), *, names=None, fig=None):
     """Which input cells one output of a stack of layers sees, traced layer by layer (one axis).
 
     ``layers`` lists ``(kernel_size, strides)`` or ``(kernel_size, strides,
     dilation_rate)`` from the input upwards, as :func:`convlab.shapes.receptive_field`
-    takes them (a pooling layer is ``(pool_size, strides)``). The middle cell of the
+    takes them (a pooling layer is ``(pool_size, strides)``); ``names`` labels the
+    layers (default "layer 1", "layer 2", ...). The middle cell of the
     top layer is traced down: in each layer below, the cells its windows read are
     orange and joined to the cell above them. The count at the bottom is
     :func:`convlab.shapes.receptive_field`.
@@ -1289,6 +1376,10 @@ def receptive_field(layers=((3, 1), (3, 1), (3, 1)), *, fig=None):
     specs = [tuple(layer) + (1,) * (3 - len(layer)) for layer in layers]
     if not specs:
         raise ValueError(f"{fn}: `layers` must list at least one layer; received {layers!r}.")
+    if names is not None and len(names) != len(specs):
+        raise ValueError(
+            f"{fn}: `names` must name each of the {len(specs)} layers; received {names!r}."
+        )
     jump = int(np.prod([spec[1] for spec in specs]))
     length = field + 2 * jump
     sizes = [length]
@@ -1313,7 +1404,22 @@ def receptive_field(layers=((3, 1), (3, 1), (3, 1)), *, fig=None):
         centres.append(np.array([(below[t[0]] + below[t[-1]]) / 2 for t in taps]))
     spacing = 2.4
     label_x = length + 1.0
-    fig, ax = _draw.board(fig, label_x + 13, 0.6 + spacing * len(specs) + 1 + 1.6, max_width=9.8)
+    labels = names or [f"layer {i + 1}" for i in range(len(specs))]
+    description = (
+        "receptive_field: "
+        + ", ".join(
+            f"{label} (kernel {k}, stride {stride})"
+            for label, (k, stride, _) in zip(labels, specs, strict=True)
+        )
+        + f": {field} input cells"
+    )
+    fig, ax = _draw.board(
+        fig,
+        label_x + 13,
+        0.6 + spacing * len(specs) + 1 + 1.6,
+        max_width=9.8,
+        description=description,
+    )
     y_of = {level: 0.6 + spacing * (len(specs) - level) for level in range(len(specs) + 1)}
     for level, size in enumerate(sizes):
         for cell in range(size):
@@ -1329,7 +1435,8 @@ def receptive_field(layers=((3, 1), (3, 1), (3, 1)), *, fig=None):
         else:
             k, stride, d = specs[level - 1]
             dilation = f", dilation {d}" if d > 1 else ""
-            text = f"layer {level}: kernel {k}, stride {stride}{dilation}"
+            name = names[level - 1] if names else f"layer {level}"
+            text = f"{name}: kernel {k}, stride {stride}{dilation}"
         _draw.caption(ax, label_x, y_of[level] + 0.5, text, fontsize=9)
     for (upper, cell), (lower, tap) in links:
         ax.plot(

@@ -77,10 +77,12 @@ def _number(value, decimals) -> str:
     return "0" if text == "-0" else text
 
 
-def show_kernel(kernel, *, ax=None, title=None, decimals=2):
+def show_kernel(kernel, *, ax=None, title=None, decimals=2, limit=None):
     """Show a 2-D kernel as a heat map with its numbers written in each cell.
 
-    Signed kernels use a diverging colormap centred on zero.
+    Signed kernels use a diverging colormap centred on zero. ``limit`` fixes the
+    colour scale to ``[-limit, limit]`` (so that several kernels share one scale);
+    ``decimals=None`` leaves the numbers out (for kernels drawn small).
 
     Returns
     -------
@@ -89,22 +91,28 @@ def show_kernel(kernel, *, ax=None, title=None, decimals=2):
     kernel = _checks.as_array(
         "show_kernel", "kernel", kernel, ndim=2, layout="(kernel_height, kernel_width)"
     ).astype(float)
+    if limit is not None and not (isinstance(limit, (int, float)) and limit > 0):
+        raise ValueError(
+            f"show_kernel: `limit` must be a positive number or None; received limit={limit!r}."
+        )
     fig, ax = _axes(ax, (0.6 * kernel.shape[1] + 1, 0.6 * kernel.shape[0] + 1))
-    limit = _symmetric_limit(kernel)
-    if _is_signed(kernel):
+    shared = limit is not None  # kernels compared side by side: one diverging scale
+    limit = float(limit) if shared else _symmetric_limit(kernel)
+    if shared or _is_signed(kernel):
         ax.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
     else:
         ax.imshow(kernel, cmap="Greys", vmin=0, vmax=limit)
-    for (row, col), value in np.ndenumerate(kernel):
-        shade = abs(value) / limit
-        ax.text(
-            col,
-            row,
-            _number(value, decimals),
-            ha="center",
-            va="center",
-            color="white" if shade > 0.6 else "black",
-        )
+    if decimals is not None:
+        for (row, col), value in np.ndenumerate(kernel):
+            shade = abs(value) / limit
+            ax.text(
+                col,
+                row,
+                _number(value, decimals),
+                ha="center",
+                va="center",
+                color="white" if shade > 0.6 else "black",
+            )
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
@@ -153,7 +161,10 @@ def show_feature_maps(maps, *, fig=None, columns=8, max_maps=32, title=None, tit
     cols = max(1, min(columns, count))
     rows = math.ceil(count / cols)
     if fig is None:
-        fig = Figure(figsize=(1.6 * cols, 1.6 * rows + (0.4 if title else 0)), layout="constrained")
+        panel = min(1.6, 10.0 / cols)  # at most 10 inches wide, so a notebook shows it whole
+        fig = Figure(
+            figsize=(panel * cols, panel * rows + (0.4 if title else 0)), layout="constrained"
+        )
     else:
         fig.clear()
     limit = _symmetric_limit(array[:, :, :count])
@@ -168,7 +179,8 @@ def show_feature_maps(maps, *, fig=None, columns=8, max_maps=32, title=None, tit
         ax.set_axis_off()
         if index < count:
             image = ax.imshow(array[:, :, index], **style)
-            ax.set_title(titles[index] if titles else str(index), fontsize=8)
+            if titles or fig.get_figwidth() / cols >= 0.9:  # numbers only where they fit
+                ax.set_title(titles[index] if titles else str(index), fontsize=8)
     fig.colorbar(image, ax=axes, shrink=0.8)
     if title:
         fig.suptitle(title)
@@ -215,7 +227,7 @@ def response_style(kernel, *, color=False) -> ResponseStyle:
         )
     if abs(total) <= 1e-9 * scale:
         shown = (
-            "shown as |response|, scaled to the strongest"
+            "shown as |response|: bright where the response is strong"
             if color
             else "shown signed: red positive, blue negative, white 0"
         )
@@ -232,8 +244,10 @@ def response_style(kernel, *, color=False) -> ResponseStyle:
 def show_response(response, kernel, *, ax=None, title=None):
     """Show an image filtered by ``kernel`` the way :func:`response_style` says.
 
-    ``response`` is ``(h, w)``, ``(h, w, 1)`` or ``(h, w, 3)``. Non-finite values
-    (an overflow) are shown as the largest finite value of their sign.
+    ``response`` is ``(h, w)``, ``(h, w, 1)`` or ``(h, w, 3)``. Signed responses are
+    scaled to the 99th percentile of their magnitude (so a few extreme pixels, often
+    at a zero-padded border, do not wash out the rest); non-finite values (an
+    overflow) are shown as the largest finite value of their sign.
 
     Returns
     -------
@@ -248,14 +262,16 @@ def show_response(response, kernel, *, ax=None, title=None):
         array, nan=0.0, posinf=np.finfo(np.float64).max, neginf=-np.finfo(np.float64).max
     )
     fig, ax = _axes(ax, (4, 4))
-    if style.kind == "signed" and not color:
-        limit = _symmetric_limit(array)
-        ax.imshow(array, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    if style.kind == "signed":
+        # Scale to the 99th percentile of |response|: a few extreme pixels (often at the
+        # zero-padded border) would otherwise wash out everything else.
+        limit = _symmetric_limit(np.percentile(np.abs(array), 99))
+        if color:
+            ax.imshow(np.clip(np.abs(array) / limit, 0, 1))
+        else:
+            ax.imshow(array, cmap="RdBu_r", vmin=-limit, vmax=limit)
     else:
-        if style.kind == "signed":
-            array = np.abs(array) / _symmetric_limit(array)
-        shown = np.clip(array, 0, 1)
-        ax.imshow(shown, cmap=None if color else "gray", vmin=0, vmax=1)
+        ax.imshow(np.clip(array, 0, 1), cmap=None if color else "gray", vmin=0, vmax=1)
     ax.set_axis_off()
     if title:
         ax.set_title(title)

@@ -468,3 +468,11 @@ def test_receptive_field_colours_as_many_input_cells_as_shapes_counts(layers):
 def test_bad_input_gets_a_clear_error(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_receptive_field_names_its_layers():
+    ax = board(figures.receptive_field([(5, 1), (2, 2)], names=["conv1", "pool1"]))
+    labels = [t.get_text() for t in ax.texts]
+    assert "conv1: kernel 5, stride 1" in labels and "pool1: kernel 2, stride 2" in labels
+    with pytest.raises(ValueError, match=r"receptive_field: `names` must name each of the 1 layers; received \['a', 'b'\]\."):
+        figures.receptive_field([(3, 1)], names=["a", "b"])

@@ -47,61 +47,61 @@ def graded(tmp_path_factory):
     notebooks = {}
     notebooks["correct.ipynb"] = with_answers(
         learner_edition(),
-        correlate2d=solution("correlate2d"),
-        blur_rgb_filter=solution("blur_rgb_filter"),
+        strided_correlate=solution("strided_correlate"),
+        vertical_edge_kernel=solution("vertical_edge_kernel"),
     )
     notebooks["partly_wrong.ipynb"] = with_answers(
         learner_edition(),
-        correlate2d=solution("correlate2d").replace("* kernel)", "* kernel[::-1, ::-1])"),
+        strided_correlate=solution("strided_correlate").replace("window * kernel)", "window * kernel[::-1, ::-1])"),
     )
     untouched = learner_edition()
     notebooks["untouched.ipynb"] = untouched
 
     # Tampered: the check cells deleted and a faked "passed" output on a wrong answer.
     tampered = with_answers(
-        learner_edition(), correlate2d="def correlate2d(image, kernel):\n    return 0\n"
+        learner_edition(), strided_correlate="def strided_correlate(image, kernel, s):\n    return 0\n"
     )
     tampered.cells = [c for c in tampered.cells if "exercises.check(" not in c.source]
     for cell in tampered.cells:
         if cell.get("metadata", {}).get("convlab"):
             cell.outputs = [
-                nbformat.v4.new_output("stream", text="[ok] correlate2d: passed - correct\n")
+                nbformat.v4.new_output("stream", text="[ok] strided_correlate: passed - correct\n")
             ]
     notebooks["tampered.ipynb"] = tampered
 
     looping = with_answers(
         learner_edition(),
-        correlate2d="def correlate2d(image, kernel):\n    while True:\n        pass\n",
+        strided_correlate="def strided_correlate(image, kernel, s):\n    while True:\n        pass\n",
     )
     notebooks["endless.ipynb"] = looping
 
     raising = with_answers(
-        learner_edition(), correlate2d="def correlate2d(image, kernel):\n    return image[99, 99]\n"
+        learner_edition(), strided_correlate="def strided_correlate(image, kernel, s):\n    return image[99, 99]\n"
     )
     notebooks["raises.ipynb"] = raising
 
     broken = with_answers(
-        learner_edition(), correlate2d="def correlate2d(image, kernel)\n    return 1\n"
+        learner_edition(), strided_correlate="def strided_correlate(image, kernel, s)\n    return 1\n"
     )
     notebooks["syntax_error.ipynb"] = broken
 
     reordered = with_answers(
         learner_edition(),
-        correlate2d=solution("correlate2d"),
-        blur_rgb_filter=solution("blur_rgb_filter"),
+        strided_correlate=solution("strided_correlate"),
+        vertical_edge_kernel=solution("vertical_edge_kernel"),
     )
     reordered.cells = reordered.cells[::-1] + [nbformat.v4.new_code_cell("print('an extra cell')")]
     notebooks["reordered.ipynb"] = reordered
 
-    missing = with_answers(learner_edition(), correlate2d=solution("correlate2d"))
+    missing = with_answers(learner_edition(), strided_correlate=solution("strided_correlate"))
     missing.cells = [
         c
         for c in missing.cells
-        if c.get("metadata", {}).get("convlab", {}).get("exercise") != "blur_rgb_filter"
+        if c.get("metadata", {}).get("convlab", {}).get("exercise") != "vertical_edge_kernel"
     ]
     notebooks["missing.ipynb"] = missing
 
-    no_metadata = with_answers(learner_edition(), correlate2d=solution("correlate2d"))
+    no_metadata = with_answers(learner_edition(), strided_correlate=solution("strided_correlate"))
     for cell in no_metadata.cells:
         cell.metadata = {}
     notebooks["no_metadata.ipynb"] = no_metadata
@@ -157,21 +157,24 @@ def test_exit_code_zero_and_submissions_untouched(graded):
 
 def test_csv_columns_and_one_row_per_exercise(graded):
     assert list(graded["rows"][0]) == ["submission", "notebook", "exercise", "status", "detail"]
-    assert set(graded["by"]["correct.ipynb"]) == {"correlate2d", "blur_rgb_filter"}
+    assert set(graded["by"]["correct.ipynb"]) == {"strided_correlate", "vertical_edge_kernel"}
     assert all(row["notebook"] == LESSON for row in graded["rows"] if row["exercise"])
 
 
 def test_all_correct(graded):
     assert graded["by"]["correct.ipynb"] == {
-        "correlate2d": ("passed", "correct on all 3 cases."),
-        "blur_rgb_filter": ("passed", "correct on the test case."),
+        "strided_correlate": ("passed", "correct on all 3 cases."),
+        "vertical_edge_kernel": (
+            "passed",
+            "correct (four test images: flat, two vertical steps, a horizontal step).",
+        ),
     }
 
 
 def test_partly_wrong_says_why(graded):
-    status, detail = graded["by"]["partly_wrong.ipynb"]["correlate2d"]
+    status, detail = graded["by"]["partly_wrong.ipynb"]["strided_correlate"]
     assert status == "failed" and detail.startswith(FLIPPED)
-    assert graded["by"]["partly_wrong.ipynb"]["blur_rgb_filter"][0] == "not attempted"
+    assert graded["by"]["partly_wrong.ipynb"]["vertical_edge_kernel"][0] == "not attempted"
 
 
 def test_untouched_learner_edition_is_not_attempted(graded):
@@ -179,23 +182,23 @@ def test_untouched_learner_edition_is_not_attempted(graded):
 
 
 def test_tampering_with_checks_and_outputs_changes_nothing(graded):
-    status, detail = graded["by"]["tampered.ipynb"]["correlate2d"]
-    assert status == "failed" and detail.startswith("wrong for an asymmetric 2x3 kernel")
+    status, detail = graded["by"]["tampered.ipynb"]["strided_correlate"]
+    assert status == "failed" and detail.startswith("wrong for a 7x6 image, a 2x3 kernel, stride 2")
 
 
 def test_endless_loop_times_out_and_the_rest_is_still_graded(graded):
     rows = graded["by"]["endless.ipynb"]
-    assert rows["correlate2d"] == (
+    assert rows["strided_correlate"] == (
         "timeout",
         "a cell ran longer than the 8 s limit (endless loop?)",
     )
-    assert rows["blur_rgb_filter"][0] in ("not attempted", "timeout")
+    assert rows["vertical_edge_kernel"][0] in ("not attempted", "timeout")
 
 
 def test_exceptions_are_errors(graded):
-    status, detail = graded["by"]["raises.ipynb"]["correlate2d"]
+    status, detail = graded["by"]["raises.ipynb"]["strided_correlate"]
     assert status == "error" and "IndexError" in detail
-    status, detail = graded["by"]["syntax_error.ipynb"]["correlate2d"]
+    status, detail = graded["by"]["syntax_error.ipynb"]["strided_correlate"]
     assert (
         status == "error"
         and detail.startswith("the exercise cell raised")
@@ -209,15 +212,15 @@ def test_reordered_and_extra_cells_do_not_matter(graded):
 
 def test_missing_exercise(graded):
     rows = graded["by"]["missing.ipynb"]
-    assert rows["correlate2d"][0] == "passed"
-    assert rows["blur_rgb_filter"] == (
+    assert rows["strided_correlate"][0] == "passed"
+    assert rows["vertical_edge_kernel"] == (
         "not attempted",
         "the exercise cell is missing from the submission",
     )
 
 
 def test_answers_found_without_metadata(graded):
-    assert graded["by"]["no_metadata.ipynb"]["correlate2d"][0] == "passed"
+    assert graded["by"]["no_metadata.ipynb"]["strided_correlate"][0] == "passed"
 
 
 @pytest.mark.parametrize(
@@ -243,9 +246,9 @@ def test_report_table_and_summary(graded):
 
 def test_another_lesson_is_graded_against_its_own_reference(tmp_path):
     notebook = nbformat.read(COURSE / "02_padding_and_stride.ipynb", as_version=4)
-    with_answers(notebook, output_size=solution("output_size"))
+    with_answers(notebook, dropped_cells=solution("dropped_cells"))
     lesson, answers = grade.read_answers(save(tmp_path, "x.ipynb", notebook))
-    assert lesson == "02_padding_and_stride" and set(answers) == {"output_size", "same_padding"}
+    assert lesson == "02_padding_and_stride" and set(answers) == {"dropped_cells", "same_padding"}
 
 
 def test_usage_errors():

@@ -83,3 +83,41 @@ def test_show_kernel_never_writes_minus_zero():
 def test_show_kernel_keeps_the_zeros_of_whole_numbers():
     fig = viz.show_kernel(np.array([[10.0, -20.0], [100.0, 0.0]]), decimals=0)
     assert [t.get_text() for t in fig.axes[0].texts] == ["10", "-20", "100", "0"]
+
+
+def test_show_kernel_on_a_shared_scale_without_numbers():
+    fig = viz.show_kernel(np.array([[0.5, -0.25], [0.0, 0.1]]), limit=2.0, decimals=None)
+    image = fig.axes[0].images[0]
+    assert image.get_clim() == (-2.0, 2.0) and image.get_cmap().name == "RdBu_r"
+    assert len(fig.axes[0].texts) == 0
+    with pytest.raises(ValueError, match=r"show_kernel: `limit` must be a positive number or None; received limit=0\."):
+        viz.show_kernel(np.eye(2), limit=0)
+
+
+@pytest.mark.parametrize(
+    "kernel, kind, start",
+    [
+        (kernels.get("box_blur"), "clip", "weights sum to 1: flat areas keep their brightness"),
+        (kernels.get("sobel_x"), "signed", "weights sum to 0: flat areas become 0, edges remain"),
+        (np.zeros((3, 3)), "zero", "all weights are 0"),
+        (2 * kernels.get("identity"), "clip", "weights sum to 2: flat areas become 2 times as bright"),
+    ],
+)
+def test_response_style_follows_the_exact_sum(kernel, kind, start):
+    style = viz.response_style(kernel)
+    assert style.kind == kind and style.sentence.startswith(start)
+
+
+def test_show_response_clips_or_diverges_as_the_style_says(rng):
+    response = rng.standard_normal((6, 7))
+    fig = viz.show_response(response, kernels.get("sobel_y"))
+    image = fig.axes[0].images[0]
+    limit = np.percentile(np.abs(response), 99)
+    assert image.get_cmap().name == "RdBu_r" and image.get_clim() == pytest.approx((-limit, limit))
+    fig = viz.show_response(response, kernels.get("sharpen"))
+    shown = fig.axes[0].images[0].get_array()
+    assert shown.min() >= 0 and shown.max() <= 1
+    colour = viz.show_response(rng.standard_normal((4, 4, 3)), kernels.get("edge"))
+    assert colour.axes[0].images[0].get_array().shape == (4, 4, 3)
+    overflow = viz.show_response(np.array([[np.inf, -np.inf], [np.nan, 0.5]]), kernels.get("sharpen"))
+    assert np.all(np.isfinite(overflow.axes[0].images[0].get_array()))

@@ -4,24 +4,40 @@
 # This course explains convolutional neural networks from the ground up: what a
 # convolution computes, why padding and stride change the size of a feature map,
 # how channels and weight sharing keep the parameter count small, what pooling does,
-# how TensorFlow does all of it, and finally a network trained on handwritten digits.
+# how TensorFlow does all of it, and finally a network trained on handwritten digits
+# and taken apart again.
+#
+# **What you need to know.** Python (functions, loops, lists) and NumPy: arrays, their
+# `shape`, indexing and slicing such as `image[2:5, 1:4]`, and element-wise arithmetic.
+# Nothing about neural networks. Every term is defined where it first appears.
+# Notebook 06, where a network is trained, introduces the vocabulary of training
+# (logits, softmax, cross-entropy, optimisers, batch normalisation) one line at a
+# time; notebook 07 uses the idea of a derivative, and explains the rest.
 #
 # **How to work through it.** Run each notebook from top to bottom (*Run → Run All
 # Cells* in JupyterLab, or Shift+Enter cell by cell). Every idea comes with a picture
-# and a few lines of code you can change. Each notebook ends with a summary and
-# **exercises**: you write a small function in the cell marked *Exercise*, and the cell
-# after it checks your answer and prints one line: `passed`, `failed` with the likely
-# mistake, or `not attempted` while the exercise still raises `NotImplementedError`.
-# Stuck? `exercises.solution("name")` in a new cell shows one solution.
+# and a few lines of code you can change. Some cells ask you to **predict, then run**:
+# decide what the next cell will print before you run it. Each notebook ends with a
+# summary and **exercises**: you write a small function in the cell marked *Exercise*,
+# and the cell after it checks your answer and prints one line: `passed`, `failed`
+# with the likely mistake, or `not attempted` while the exercise still raises
+# `NotImplementedError`. Stuck? `exercises.solution("name")` in a new cell shows one
+# solution.
 #
-# **Where to run it.** On your own machine, `make lab` in a clone of the repository
-# installs everything into `.venv` and opens JupyterLab here. In the browser, the
-# *launch binder* badge in the README starts the same JupyterLab on Binder, with
-# nothing to install.
+# **Where your work lives.** `make lab` (see the README) copies the course into the
+# folder `my-course/` the first time it runs and opens that copy; it never overwrites
+# a notebook there, so your answers stay yours when the course is updated. On Binder
+# the notebooks run in a temporary machine: download the ones you want to keep.
+#
+# **The notes.** The course grew out of a set of lecture notes on convolutional
+# networks. Where the notebooks say "the notes", they mean those: their examples and
+# figures are reused here, and their mistakes (outdated TensorFlow 1 code, a few wrong
+# claims) are pointed out and corrected where they come up.
 #
 # The code you import comes from `convlab`, a small library written for this course:
 # NumPy versions of every operation (a readable loop and a fast twin) that give
-# TensorFlow's numbers exactly.
+# TensorFlow's numbers to float32 precision, plus the figures and explorers you will
+# see.
 
 # %%
 %matplotlib inline
@@ -38,9 +54,10 @@ from convlab import exercises
 # ## Environment check
 #
 # The cell below reports the versions this notebook runs with and whether TensorFlow
-# sees a GPU. A GPU only matters for notebook 06, where a network is trained: there it
-# takes seconds instead of a few minutes. Everything else runs on any CPU. (Its output
-# depends on your machine, so the notebook tests do not compare it.)
+# sees a GPU. A GPU only matters for notebook 06, where a network is trained; there,
+# the training cell prints how long each pass over the data took on your machine.
+# Everything else runs on any CPU. (Its output depends on your machine, so the
+# notebook tests do not compare it.)
 
 # %% tags=nbval-ignore-output
 import platform
@@ -61,7 +78,10 @@ print("GPU:", names if gpus else "none: notebook 06 trains on the CPU")
 
 # %% [markdown]
 # A quick health check that matters more than version numbers: does `convlab` give the
-# same answer as TensorFlow on this machine?
+# same answer as TensorFlow on this machine? Both compute in float32, which keeps
+# about seven significant digits, and may add the same numbers in a different order;
+# "the same" therefore means equal to within float32 rounding (`np.allclose` with a
+# tolerance of 1e-5).
 
 # %%
 rng = np.random.default_rng(0)
@@ -69,7 +89,8 @@ x = rng.standard_normal((2, 9, 9, 3)).astype(np.float32)
 kernel = rng.standard_normal((3, 3, 3, 4)).astype(np.float32)
 ours = convlab.conv2d(x, kernel, strides=2, padding="same")
 theirs = tf.nn.conv2d(x, kernel, strides=2, padding="SAME").numpy()
-print("shape:", ours.shape, "| same numbers as TensorFlow:", np.allclose(ours, theirs, atol=1e-5))
+print("shape:", ours.shape)
+print("same numbers as TensorFlow, to float32 precision:", np.allclose(ours, theirs, atol=1e-5))
 
 # %% [markdown]
 # ## Images are arrays
@@ -77,8 +98,8 @@ print("shape:", ours.shape, "| same numbers as TensorFlow:", np.allclose(ours, t
 # Everything in this course is a NumPy array. A grayscale image is a 2-D array of
 # brightness values, height first. Deep learning libraries want more axes than that:
 # TensorFlow's default layout is **NHWC** — a *batch* of images (N), each with a
-# height (H), a width (W) and *channels* (C: 1 for gray, 3 for RGB). So one
-# grayscale image of 28 x 28 pixels becomes an array of shape `(1, 28, 28, 1)`.
+# height (H), a width (W) and *channels* (C: 1 for gray, 3 for red, green and blue).
+# So one grayscale image of 28 x 28 pixels becomes an array of shape `(1, 28, 28, 1)`.
 
 # %%
 digit = np.zeros((28, 28))  # a blank 28 x 28 grayscale image
@@ -98,12 +119,22 @@ print(photo.shape, "->", batch.shape)
 convlab.viz.show_image(batch, title="one RGB image, NHWC (1, h, w, 3)")
 
 # %% [markdown]
+# **Predict, then run.** Sixteen such photos stacked into one batch: what is the
+# batch's shape? And what is the shape of its first image's red channel,
+# `photos[0, :, :, 0]`? Decide, then run the cell.
+
+# %%
+photos = np.stack([photo] * 16)
+print("batch:", photos.shape, "| red channel of the first image:", photos[0, :, :, 0].shape)
+
+# %% [markdown]
 # ## Summary
 #
-# * Run notebooks top to bottom; exercises are checked in the cell after them.
+# * Run notebooks top to bottom; predict before you run where a cell asks you to;
+#   exercises are checked in the cell after them.
 # * Images are arrays; TensorFlow and `convlab` use the NHWC layout `(batch, height,
 #   width, channels)`.
-# * `convlab` and TensorFlow agree on this machine (checked above).
+# * `convlab` and TensorFlow agree on this machine to float32 precision (checked above).
 #
 # ## Exercise
 #

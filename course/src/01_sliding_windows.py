@@ -18,7 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import convlab
-from convlab import exercises, kernels, viz
+from convlab import exercises, figures, kernels, viz
 
 np.set_printoptions(precision=2, suppress=True)
 
@@ -27,8 +27,7 @@ np.set_printoptions(precision=2, suppress=True)
 #
 # `convlab.data.photo()` loads a portrait of Grace Hopper that ships with matplotlib (no
 # download), as floats between 0 and 1. In colour it has three channels — red, green,
-# blue — on the last axis; in gray, one value per pixel. (Each colour filter in this
-# notebook therefore has shape `(3, 3, 3, out)`: 3 x 3 cells over 3 input channels.)
+# blue — on the last axis; in gray, one value per pixel.
 
 # %%
 photo = convlab.data.photo()
@@ -44,27 +43,47 @@ viz.show_image(gray, ax=right, title="gray (h, w)")
 fig
 
 # %% [markdown]
-# ## One patch, one kernel, one number
+# ## One window, one number
 #
-# Take a 3 x 3 patch of pixels and a 3 x 3 kernel. Multiply them cell by cell and add
-# the 9 products: that is a dot product, and it is the whole computation behind one
-# output pixel.
+# Take a small image and a kernel. Lay the kernel over a **window** of the image of the
+# same size — in the figure, the orange cells; the small brown numbers in their corners
+# are the kernel's weights sitting on them. Multiply each image value by the weight on
+# it and add the products: the sum is one output value, written in the orange cell of
+# the output. The products are written out under the image.
 
 # %%
-patch = gray[60:63, 50:53]
-kernel = kernels.get("sharpen")
-print("patch:\n", patch)
-print("kernel:\n", kernel)
-print(patch.size, "products added up:", round(float(np.sum(patch * kernel)), 4))
-print("same as a dot product:", round(float(patch.ravel() @ kernel.ravel()), 4))
+image = np.array(
+    [[3, 0, 1, 2, 7], [1, 5, 8, 9, 3], [2, 7, 2, 5, 1], [0, 1, 3, 1, 7], [4, 2, 1, 6, 2]],
+    dtype=float,
+)
+kernel = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]], dtype=float)
+figures.window_step(image, kernel, position=(1, 2))
+
+# %% [markdown]
+# In code, the window for output row 1, column 2 is the slice `image[1:4, 2:5]`; the
+# multiplication is element-wise and the addition is `np.sum`. It is also a **dot
+# product**: flatten both grids into vectors and multiply them with `@`.
+
+# %%
+window = image[1:4, 2:5]
+print("window:\n", window)
+print("sum of products:", np.sum(window * kernel))
+print("as a dot product:", window.ravel() @ kernel.ravel())
 
 # %% [markdown]
 # ## Sliding it everywhere
 #
 # Do that at every position where the kernel fits and you get a new image, the
-# **feature map**. Here it is as two loops over output positions. With no padding,
-# an image of height `h` and a kernel of height `k` leave `h - k + 1` positions, so the
-# map is a little smaller than the image (notebook 02 is about that).
+# **feature map**. The figure shows four of the nine steps: the output fills up in
+# reading order, one cell per window.
+
+# %%
+figures.window_steps(image, kernel)
+
+# %% [markdown]
+# Here it is as two loops over output positions. With no padding, an image of height
+# `h` and a kernel of height `k` leave `h - k + 1` positions, so the map is a little
+# smaller than the image (notebook 02 is about that): the 5 x 5 image gives a 3 x 3 map.
 
 # %%
 def slide(image, kernel):
@@ -76,19 +95,21 @@ def slide(image, kernel):
     return out
 
 
-sharpened = slide(gray, kernel)
-print(gray.shape, "->", sharpened.shape)
+print(image.shape, "->", slide(image, kernel).shape)
+print(slide(image, kernel))
 
 # %% [markdown]
 # This is what deep learning calls a **convolution**, and it is exactly
-# `convlab.naive.conv2d` (the readable version) and `convlab.conv2d` (the fast one),
-# which work on NHWC batches with many channels and filters:
+# `convlab.naive.conv2d` (the readable version) and `convlab.conv2d` (the fast one).
+# They work on NHWC batches (notebook 00) with many channels and filters, so the
+# image gets a batch and a channel axis and the kernel becomes a filter of shape
+# `(height, width, in channels, out channels)`:
 
 # %%
-batch = gray[None, :, :, None]  # (1, h, w, 1)
-filters = kernels.as_filter(kernel)  # (3, 3, 1, 1): (height, width, in channels, out channels)
+batch = image[None, :, :, None]  # (1, 5, 5, 1)
+filters = kernels.as_filter(kernel)  # (3, 3, 1, 1)
 fast = convlab.conv2d(batch, filters)[0, :, :, 0]
-print("loop == convlab.conv2d:", np.allclose(sharpened, fast, atol=1e-6))
+print("loop == convlab.conv2d:", np.allclose(slide(image, kernel), fast))
 
 # %% [markdown]
 # ### Cross-correlation, not the textbook convolution
@@ -112,58 +133,75 @@ print("textbook convolution (kernel flipped):\n", slide(impulse, shift[::-1, ::-
 # %% [markdown]
 # Since a network *learns* its kernels, the flip does not matter for training — it would
 # simply learn flipped weights. It matters when you port code or compare with SciPy's
-# `convolve2d`.
+# `convolve2d`, which flips.
+#
+# **Predict, then run.** A step image: dark (0) on the left, bright (1) on the right.
+# The one-row kernel `[1, 0, -1]` is laid on each window of three neighbouring pixels.
+# Which outputs are non-zero, and are they positive or negative?
+
+# %%
+step = np.array([[0.0, 0.0, 0.0, 1.0, 1.0, 1.0]] * 2)
+print(slide(step, np.array([[1.0, 0.0, -1.0]])))
+
+# %% [markdown]
+# Only the two windows that straddle the step see a difference, and the kernel
+# subtracts the right-hand (bright) pixel from the left-hand (dark) one: -1 at both.
 #
 # ## Kernels that need no training
 #
 # Long before neural networks, image processing used hand-made kernels. `convlab.kernels`
-# has the classics; each is 3 x 3:
+# has the classics; each is 3 x 3. Blue cells are negative weights, red positive:
 
 # %%
-print(kernels.names())
+print(kernels.names(), "| each", kernels.get("edge").shape)
 fig = Figure(figsize=(10, 2.2), layout="constrained")
 for ax, name in zip(fig.subplots(1, 8), kernels.names()):
     viz.show_kernel(kernels.get(name), ax=ax, title=name, decimals=2)
 fig
 
 # %% [markdown]
-# Applied to the photograph (with `padding="same"` so the size stays, see notebook 02).
-# Blurs average the neighbourhood; sharpen adds the image's edges to itself; the edge
-# (Laplacian) kernel sums to 0, so flat regions become 0 and only changes survive; Sobel x
-# responds to brightness changing from left to right, Sobel y from top to bottom;
-# emboss makes a relief lit from the top left.
-
-# %%
-fig = Figure(figsize=(10, 5.2), layout="constrained")
-for ax, name in zip(fig.subplots(2, 4).flat, kernels.names()):
-    result = convlab.conv2d(batch, kernels.as_filter(kernels.get(name)), padding="same")[0, :, :, 0]
-    signed = name in ("edge", "sobel_x", "sobel_y")
-    shown = np.abs(result) / np.abs(result).max() if signed else np.clip(result, 0, 1)
-    viz.show_image(shown, ax=ax, title=name + (" (|response|)" if signed else ""))
-fig
-
-# %% [markdown]
-# Two quick facts explain those pictures: the blurs and sharpen sum to 1 (a flat area
-# keeps its brightness), the edge detectors sum to 0 (a flat area becomes black).
+# What the weights add up to decides what a kernel does to a flat (constant) area,
+# and so how its result is best shown. The blurs, sharpen, identity and emboss add up
+# to 1: a flat area keeps its brightness, and the result is shown like a photo,
+# clipped to [0, 1]. The edge detectors add up to 0: a flat area becomes 0 and only
+# changes survive, with a sign that says which way the brightness changes; they are
+# shown with red for positive, blue for negative and white for 0.
 
 # %%
 for name in kernels.names():
     print(f"{name:14s} sum = {kernels.get(name).sum():5.2f}")
 
 # %% [markdown]
+# Applied to the gray photograph (with `padding="same"` so the size stays, see notebook
+# 02): blurs average the neighbourhood; sharpen adds the image's edges to itself; the
+# edge (Laplacian) kernel lights up every outline; Sobel x responds to brightness
+# changing from left to right (red where it gets brighter to the right, blue where it
+# gets darker), Sobel y to changes from top to bottom; emboss makes a relief lit from
+# the top left.
+
+# %%
+gray_batch = gray[None, :, :, None]
+fig = Figure(figsize=(10, 5.4), layout="constrained")
+for ax, name in zip(fig.subplots(2, 4).flat, kernels.names()):
+    kernel_ = kernels.get(name)
+    result = convlab.conv2d(gray_batch, kernels.as_filter(kernel_), padding="same")[0, :, :, 0]
+    viz.show_response(result, kernel_, ax=ax, title=name)
+fig
+
+# %% [markdown]
 # ## Colour: one kernel per channel, or kernels that mix
 #
 # A convolution layer's filter spans **all** input channels: for RGB input, a 3 x 3
 # filter holds 3 x 3 x 3 weights and each output value adds up products over red,
-# green *and* blue. With several filters, the full kernel has shape `(kh, kw, in, out)`, and
-# weight `[i, j, c, f]` says how much input channel `c` contributes to output channel `f`.
+# green *and* blue. With several filters, the full kernel has shape `(kh, kw, in, out)`,
+# and weight `[i, j, c, f]` says how much input channel `c` contributes to output
+# channel `f`.
 #
 # To blur a colour photo without changing its colours, each output channel must see
 # only its own input channel: the 2-D blur sits on the "diagonal" `c == f` and every
-# other weight is 0. `kernels.per_channel` builds exactly that. One of the source notes
-# this course grew out of put the blur in *every* slot instead — then each output
-# channel is the blur of R + G + B, and colours turn grey. A single red pixel shows the
-# difference:
+# other weight is 0. `kernels.per_channel` builds exactly that. The notes put the blur
+# in *every* slot instead — then each output channel is the blur of R + G + B, and
+# colours turn grey. A single red pixel shows the difference:
 
 # %%
 red_dot = np.zeros((1, 5, 5, 3))
@@ -190,8 +228,12 @@ fig
 # %% [markdown]
 # ## Try it: the kernel playground
 #
-# Pick a kernel or type your own nine numbers. (Needs a running kernel: on GitHub you
-# see a still picture.)
+# Pick a kernel or type your own nine numbers (fractions like `1/9` work), in colour or
+# gray. The line under the controls says what the weights add up to and how the result
+# is shown: kernels that add up to 1 are clipped to [0, 1] like the photo; kernels that
+# add up to 0 are shown signed (red and blue) in gray, and as the size of the response
+# in colour. Editing a number turns the kernel into "custom". (Needs a running kernel:
+# on GitHub you see a still picture.)
 
 # %%
 convlab.widgets.KernelPlayground()
@@ -202,26 +244,30 @@ convlab.widgets.KernelPlayground()
 # The same kernel is applied at every position. So if the image shifts, the feature map
 # shifts by the same amount: an edge detector finds an edge wherever it is. This is
 # called **translation equivariance**, and it is why a layer can *share* one set of
-# weights across all positions instead of learning separate weights for each.
+# weights across all positions instead of learning separate weights for each. Below,
+# the photo moves 7 pixels down and 11 to the right; away from the border (where pixels
+# wrap around), filtering the moved photo gives the moved response.
 
 # %%
 edge = kernels.as_filter(kernels.get("sobel_x"))
-shifted = np.roll(batch, shift=(7, 11), axis=(1, 2))  # move the photo 7 down, 11 right
-response = convlab.conv2d(batch, edge, padding="same")
+shifted = np.roll(gray_batch, shift=(7, 11), axis=(1, 2))  # move the photo 7 down, 11 right
+response = convlab.conv2d(gray_batch, edge, padding="same")
 response_of_shifted = convlab.conv2d(shifted, edge, padding="same")
 shifted_response = np.roll(response, shift=(7, 11), axis=(1, 2))
 inside = (0, slice(10, -10), slice(14, -14), 0)  # away from the wrapped-around border
+print("shift:", (7, 11))
 same = np.allclose(response_of_shifted[inside], shifted_response[inside], atol=1e-6)
 print("response of the shifted photo == shifted response:", same)
 
 # %% [markdown]
 # ## Summary
 #
-# * One output pixel = the dot product of a kernel with one patch; sliding the kernel
-#   over every position gives a feature map (`convlab.naive.conv2d`, `convlab.conv2d`).
+# * One output value = the sum of a kernel's weights times the window under it (a dot
+#   product); sliding the kernel over every position gives a feature map
+#   (`convlab.naive.conv2d`, `convlab.conv2d`).
 # * Deep learning's "convolution" is cross-correlation: no kernel flip.
 # * Hand-made kernels blur, sharpen and find edges; kernels summing to 1 keep
-#   brightness, kernels summing to 0 respond only to change.
+#   brightness, kernels summing to 0 respond only to change, with a sign.
 # * A filter spans all input channels; a per-channel filter is zero off the channel
 #   diagonal, so colours never mix.
 # * The same kernel everywhere makes the layer translation-equivariant — the reason
@@ -229,19 +275,26 @@ print("response of the shifted photo == shifted response:", same)
 #
 # ## Exercises
 #
-# **1.** Write the double loop yourself: `correlate2d(image, kernel)` returns the valid
-# cross-correlation of a 2-D image with a 2-D kernel (no padding, stride 1, no flip).
+# **1.** `slide` moves the window one cell at a time. Write `strided_correlate(image,
+# kernel, s)`, which moves it `s` cells at a time, down and across: window `(y, x)`
+# starts at `(y * s, x * s)`, and only windows that fit inside the image count. Work
+# out how many fit from the positions they can start at. (Notebook 02 is about exactly
+# this; here, reason it out.)
 
-# %% [exercise] correlate2d
+# %% [exercise] strided_correlate
 
 # %%
-exercises.check("correlate2d", correlate2d)
+exercises.check("strided_correlate", strided_correlate)
 
 # %% [markdown]
-# **2.** Build the `(3, 3, 3, 3)` filter for `convlab.conv2d` that box-blurs each colour
-# channel on its own (a red pixel must stay red).
+# **2.** Design a kernel. `vertical_edge_kernel()` returns a 3 x 3 array whose
+# cross-correlation (valid, as `slide` computes it) gives 0 on a flat image, exactly +1
+# at the two outputs next to a step from dark on the left to bright on the right (a
+# step of height 1, like the one in the prediction above), -1 for the opposite step,
+# and 0 everywhere for a step from top to bottom. Many kernels work; the check tries
+# yours on four test images and says which one it gets wrong.
 
-# %% [exercise] blur_rgb_filter
+# %% [exercise] vertical_edge_kernel
 
 # %%
-exercises.check("blur_rgb_filter", blur_rgb_filter)
+exercises.check("vertical_edge_kernel", vertical_edge_kernel)

@@ -2,9 +2,9 @@
 # # 02 — Padding and stride
 #
 # Notebook 01 slid a kernel over every position where it fits, and the feature map came
-# out slightly smaller than the image. Two settings control the size of the output:
-# **padding** (cells of zeros added around the border) and **stride** (how far the
-# kernel moves between positions). This notebook derives the size formula, then shows
+# out smaller than the image. Two settings control the size of the output: **padding**
+# (cells of zeros added around the border) and **stride** (how far the kernel moves
+# between positions). This notebook draws both, derives the size formula, shows
 # TensorFlow's exact `"VALID"` and `"SAME"` rules — including the one-sided padding that
 # trips people up — and ends with dilation.
 
@@ -17,23 +17,36 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 
 import convlab
-from convlab import exercises, shapes, widgets
+from convlab import exercises, figures, shapes, widgets
 
 tf = convlab.import_tensorflow()
+
+# %% [markdown]
+# ## Every window, drawn
+#
+# A 5 x 5 input (blue) padded with one cell of zeros on every side (grey, hatched)
+# becomes 7 x 7. A 3 x 3 kernel moved with stride 2 fits at three positions along each
+# axis, so the output (green) is 3 x 3. The figure draws all nine windows, one small
+# frame per output cell: the window's cells are orange, and so is the output cell it
+# computes. Windows reach into the padding at every border.
+
+# %%
+figures.conv_positions(5, 3, strides=2, padding=1)
 
 # %% [markdown]
 # ## The output size formula
 #
 # Along one axis, an input of `n` cells padded with `p` zeros on each side has
-# `n + 2p` cells. A kernel of size `k` fits at positions `0, s, 2s, …` as long as it
+# `n + 2p` cells. A kernel of size `k` starts at positions `0, s, 2s, …` as long as it
 # does not hang over the end. The last start position is at most `n + 2p - k`, so the
 # number of positions is
 #
 # $$\text{out} = \left\lfloor \frac{n + 2p - k}{s} \right\rfloor + 1 .$$
 #
-# The floor is the important part: a window that would hang over the edge is not
-# computed. `convlab.shapes.conv_output_size` implements this (and TensorFlow's named
-# paddings, below); let's check it against TensorFlow's actual output shapes.
+# For the figure: ⌊(5 + 2 - 3) / 2⌋ + 1 = 3. The floor is the important part: a window
+# that would hang over the edge is not computed. `convlab.shapes.conv_output_size`
+# implements this (and TensorFlow's named paddings, below); let's check it against
+# TensorFlow's actual output shapes.
 
 # %%
 def tf_length(n, k, s, padding):
@@ -44,7 +57,7 @@ def tf_length(n, k, s, padding):
     return tf.nn.conv2d(x, kernel, strides=[1, s, 1, 1], padding=padding).shape[1]
 
 
-for n, k, s, p in [(32, 5, 1, 0), (32, 5, 1, 2), (7, 3, 2, 0), (28, 5, 2, 2)]:
+for n, k, s, p in [(5, 3, 2, 1), (32, 5, 1, 0), (32, 5, 1, 2), (7, 3, 2, 0), (28, 5, 2, 2)]:
     formula = shapes.conv_output_size(n, k, strides=s, padding=p)
     print(f"n={n:2d} k={k} s={s} p={p}: formula {formula:2d}, TensorFlow {tf_length(n, k, s, p)}")
 
@@ -66,7 +79,9 @@ print("k=4: total padding needed", 4 - 1, "-> split", shapes.same_padding(32, 4)
 # %% [markdown]
 # ## TensorFlow's `"VALID"` and `"SAME"`
 #
-# TensorFlow does not take a `p`; it takes a name.
+# Keras layers (`keras.layers.Conv2D`, notebook 05) do not take a number `p`: they take
+# a name, `"valid"` or `"same"`. The lower-level `tf.nn.conv2d` takes either a name or
+# explicit `(before, after)` padding for every axis, as the cells below show.
 #
 # * `"VALID"` means no padding: $\text{out} = \lceil (n - k + 1) / s \rceil$, the same
 #   number as the formula with `p = 0`.
@@ -75,9 +90,14 @@ print("k=4: total padding needed", 4 - 1, "-> split", shapes.same_padding(32, 4)
 #   $\lfloor \text{total} / 2 \rfloor$ **before** and the rest **after**. When the
 #   total is odd, the extra row goes to the bottom and the extra column to the right.
 #
-# So `"SAME"` keeps the size only at stride 1 — one of the source notes says it always
-# does, which is wrong: at stride 2 it halves (rounding up). Example: `n = 28`, `k = 5`,
-# `s = 2` gives 14 outputs and pads `(1, 2)` — one cell on top, two at the bottom.
+# So `"SAME"` keeps the size only at stride 1 — the notes say it always does, which is
+# wrong: at stride 2 it halves (rounding up). The figure shows the case `n = 28`,
+# `k = 5`, `s = 2` along one axis: 14 windows (orange bars, staggered so that
+# overlapping windows stay apart) need 3 padding cells, one before and two after; the
+# last window ends on the second padding cell.
+
+# %%
+figures.same_padding_split(28, 5, strides=2)
 
 # %%
 print("SAME, n=28 k=5 s=2: output", shapes.conv_output_size(28, 5, strides=2, padding="same"),
@@ -85,9 +105,9 @@ print("SAME, n=28 k=5 s=2: output", shapes.conv_output_size(28, 5, strides=2, pa
 print("SAME, n=28 k=5 s=1: output", shapes.conv_output_size(28, 5, padding="same"))
 
 # %% [markdown]
-# The asymmetry is real, not a rounding detail: padding `(1, 2)` explicitly reproduces
-# TensorFlow's `"SAME"` exactly, while the symmetric-looking `(2, 1)` gives different
-# numbers.
+# The asymmetry is real, not a rounding detail: padding `(1, 2)` explicitly (one row
+# on top, two at the bottom, and the same for columns) reproduces TensorFlow's `"SAME"`
+# exactly, while the mirror image `(2, 1)` gives different numbers.
 
 # %%
 rng = np.random.default_rng(0)
@@ -105,10 +125,10 @@ for pads in [(1, 2), (2, 1)]:
 # *Input 32 x 32 x 3; 20 filters of 8 x 8 x 3; stride 2; padding 1. What is the output?*
 #
 # The formula gives $\lfloor (32 + 2 - 8) / 2 \rfloor + 1 = 14$, so 14 x 14 x 20 —
-# the notes' answer. But that answer needs *explicit* padding of 1. If you write the
-# layer with TensorFlow's named paddings you get something else: `"SAME"` gives
-# $\lceil 32 / 2 \rceil = 16$ and `"VALID"` gives
-# $\lceil (32 - 8 + 1) / 2 \rceil = 13$. The depth is always the number of filters, 20.
+# the notes' answer. But that answer needs *explicit* padding of 1. Written with
+# TensorFlow's named paddings you get something else: `"SAME"` gives
+# $\lceil 32 / 2 \rceil = 16$ and `"VALID"` gives $\lceil (32 - 8 + 1) / 2 \rceil = 13$.
+# The depth is always the number of filters, 20.
 
 # %%
 x = tf.zeros((1, 32, 32, 3))
@@ -122,17 +142,32 @@ for padding in ["SAME", "VALID", [[0, 0], [1, 1], [1, 1], [0, 0]]]:
 # ## Dropped rows and columns
 #
 # When `n + 2p - k` is not a multiple of `s`, the floor throws something away: the last
-# rows and columns of the (padded) input are never covered by any window. With `n = 7`,
+# rows and columns of the (padded) input are never read by any window. With `n = 7`,
 # `k = 2`, `s = 2`, windows start at 0, 2 and 4 and cover cells 0 to 5; cell 6 is never
-# read.
+# read. The figure marks such cells with red cross-hatching ("not read"): the input's
+# last row and column play no part in the output.
 
 # %%
-n, k, s = 7, 2, 2
-out = shapes.conv_output_size(n, k, strides=s)
-starts = [i * s for i in range(out)]
-covered = sorted({start + j for start in starts for j in range(k)})
-dropped = sorted(set(range(n)) - set(covered))
-print("window starts:", starts, "| covered cells:", covered, "| dropped:", dropped)
+figures.conv_geometry(7, 2, strides=2, position=(2, 1))
+
+# %% [markdown]
+# `convlab.shapes.windows` lists, along one axis, the cells each window reads and the
+# cells none reads — the figure is drawn from it:
+
+# %%
+found = shapes.windows(7, 2, strides=2)
+print("cells each window reads:", found.taps, "| never read:", found.unread)
+
+# %% [markdown]
+# **Predict, then run.** A 10-cell input, a 3-cell kernel, stride 4, no padding. How
+# many outputs, and which input cells does no window read? (When the stride is larger
+# than the kernel, cells *between* windows are skipped as well.)
+
+# %%
+n, k, s = 10, 3, 4
+found = shapes.windows(n, k, strides=s)
+print(f"n={n}, k={k}, s={s}: outputs:", len(found.taps))
+print("windows read:", found.taps, "| never read:", found.unread)
 
 # %% [markdown]
 # ## Chains of layers
@@ -152,12 +187,18 @@ for k, s in [(7, 1), (5, 2)]:
 # ## Dilation
 #
 # A **dilated** (or *atrous*) kernel spaces its taps `d` cells apart, so a 3 x 3 kernel
-# at `d = 2` covers a 5 x 5 area with still only 9 weights. Its effective size is
-# $k + (k - 1)(d - 1)$, which replaces `k` in every formula above: a 28 x 28 input with a
-# 3 x 3 kernel at `d = 2`, valid, gives 24 x 24.
+# at `d = 2` covers a 5 x 5 area with still only 9 weights: in the figure, the orange
+# cells are the 9 cells one window reads, and the outlined square is the area it spans,
+# with holes between the taps. Its effective size is $k + (k - 1)(d - 1)$, which
+# replaces `k` in every formula above: a 9 x 9 input gives 5 x 5 outputs, and a
+# 28 x 28 input with a 3 x 3 kernel at `d = 2`, valid, gives 24 x 24.
+
+# %%
+figures.conv_geometry(9, 3, dilation_rate=2, position=(1, 2))
 
 # %%
 print("3x3 at d=2: effective size", shapes.dilated_size(3, 2), "with", 3 * 3, "weights")
+print("9x9, 3x3, d=2, valid:", shapes.conv_output_size(9, 3, dilation_rate=2))
 y = tf.nn.conv2d(tf.zeros((1, 28, 28, 1)), tf.zeros((3, 3, 1, 1)), 1, "VALID", dilations=2)
 formula = shapes.conv_output_size(28, 3, dilation_rate=2)
 print("28x28, 3x3, d=2, valid:", formula, "| TensorFlow:", tuple(y.shape[1:3]))
@@ -165,13 +206,23 @@ print("28x28, 3x3, d=2, valid:", formula, "| TensorFlow:", tuple(y.shape[1:3]))
 # %% [markdown]
 # ## Explore
 #
-# The explorer draws the padded input (padding in white), the window feeding one output
-# cell (orange; pick the cell with the sliders), the cells no window reaches (red), and
-# the output. The line under the controls shows the formula next to TensorFlow's actual
-# output size. Try stride 2 with `"same"` and an even kernel, or a dilation of 2.
+# The explorer draws the same picture for any setting. It opens on a common case where
+# the stride does not fit: an 8 x 8 input padded by 1 on each side, a 3 x 3 window at
+# stride 2. The windows start at 0, 2, 4 and 6 and never reach the last padding row and
+# column, which are red-hatched. The input holds small whole numbers and the kernel is
+# all ones, so each output cell is the sum of the cells its window reads. The formula
+# and TensorFlow's actual output size are written under the grids; pick an output cell
+# with the sliders to see its window. Try `"same"` padding (TensorFlow pads 0 before
+# and 1 after here, so nothing is wasted), a stride larger than the kernel, or a
+# dilation of 2.
 
 # %%
-widgets.ConvExplorer(size=7, kernel_size=3, strides=2, padding="valid")
+opening = shapes.windows(8, 3, strides=2, padding=1)
+print("window starts:", [taps[0] for taps in opening.taps], "| never read:", opening.unread)
+print("SAME instead:", shapes.same_padding(8, 3, strides=2))
+
+# %%
+widgets.ConvExplorer()
 
 # %% [markdown]
 # ## Summary
@@ -181,20 +232,26 @@ widgets.ConvExplorer(size=7, kernel_size=3, strides=2, padding="valid")
 # * `p = (k - 1) / 2` keeps the size at stride 1 for odd kernels.
 # * TensorFlow's `"VALID"` is `p = 0`; `"SAME"` gives $\lceil n / s \rceil$ — the same
 #   size only at stride 1 — and puts the odd padding cell at the bottom/right.
+#   `tf.nn.conv2d` also takes explicit `(before, after)` padding; Keras layers take only
+#   the names.
 # * Dilation replaces `k` by $k + (k - 1)(d - 1)$.
 #
 # ## Exercises
 #
-# **1.** Write the output size formula: `output_size(n, k, s, p)`.
+# **1.** Information lost: `dropped_cells(n, k, s, p)` returns how many of the `n` input
+# cells (not the padding) no window reads, along one axis. Count both the cells after
+# the last window and, when the stride is larger than the kernel, those between
+# windows.
 
-# %% [exercise] output_size
+# %% [exercise] dropped_cells
 
 # %%
-exercises.check("output_size", output_size)
+exercises.check("dropped_cells", dropped_cells)
 
 # %% [markdown]
-# **2.** Write TensorFlow's `"SAME"` padding: `same_padding(n, k, s)` returns
-# `(before, after)`.
+# **2.** TensorFlow's `"SAME"` padding with dilation: `same_padding(n, k, s, d)` returns
+# `(before, after)` for a kernel of size `k` at dilation `d`. Combine the SAME rule with
+# what dilation does to a kernel.
 
 # %% [exercise] same_padding
 

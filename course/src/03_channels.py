@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import convlab
-from convlab import exercises, shapes, viz
+from convlab import exercises, figures, shapes, viz
 
 tf = convlab.import_tensorflow()
 import keras  # noqa: E402  (after TensorFlow, which it runs on)
@@ -28,6 +28,18 @@ import keras  # noqa: E402  (after TensorFlow, which it runs on)
 # so a filter always produces one output channel (one *feature map*), however many
 # channels come in. Stack `K` filters and the output has depth `K`. That is the layout of
 # a kernel tensor: `(k, k, c_in, K)`.
+#
+# The figure draws volumes as stacked slabs, one per channel. Left: a 6 x 6 image with 3
+# channels; the dashed box is one 3 x 3 x 3 filter's place, reaching through all three
+# channels, and the numbers it covers add up to the one orange value of a 4 x 4 map.
+# Right: four filters, each in its own colour, make four maps — an output of depth 4.
+
+# %%
+figures.filter_volumes(3, 4, kernel_size=3, n=6)
+
+# %% [markdown]
+# The same with numbers: ten random 5 x 5 x 3 filters on a 32 x 32 RGB image give ten
+# feature maps.
 
 # %%
 rng = np.random.default_rng(0)
@@ -42,11 +54,13 @@ viz.show_feature_maps(y, columns=5, title="10 feature maps from 10 random 5x5x3 
 # %% [markdown]
 # ## Counting parameters
 #
-# Each filter has `k * k * c_in` weights and one bias, so a layer has
-# $(k \cdot k \cdot c_{in} + 1) \cdot K$ parameters. One 5 x 5 x 3 filter:
-# 75 weights + 1 bias = 76. Ten of them: 760. Keras agrees:
+# Each filter has `k * k * c_in` weights and one bias (a number added to its sum, one
+# per filter), so a layer has $(k \cdot k \cdot c_{in} + 1) \cdot K$ parameters — the
+# figure above counts 28 per 3 x 3 x 3 filter. One 5 x 5 x 3 filter: 75 weights + 1
+# bias = 76. Ten of them: 760. Keras agrees:
 
 # %%
+print("one 3x3x3 filter:", shapes.conv_params(3, 3, 1), "parameters")
 print("one 5x5x3 filter:", 5 * 5 * 3, "weights +1 bias =", shapes.conv_params(5, 3, 1))
 print("ten of them:", shapes.conv_params(5, 3, 10))
 model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Conv2D(10, 5)])
@@ -63,6 +77,7 @@ print("Keras count_params():", model.count_params())
 # feature detector is useful everywhere.
 
 # %%
+print("layer: 20 filters of 8x8x3, stride 2, padding 1, on 32x32x3")
 shared = shapes.conv_params(8, 3, 20)
 out = shapes.conv_output_size(32, 8, strides=2, padding=1)
 unshared = shapes.locally_connected_params(8, 3, 20, out)
@@ -88,6 +103,7 @@ for y_ in range(out_n):
         window = np.zeros((n, n))
         window[y_ : y_ + k, x_ : x_ + k] = kernel3  # where this output's weights land
         matrix[y_ * out_n + x_] = window.ravel()
+print("matrix", matrix.shape, "for a", (n, n), "image flattened to", n * n, "numbers:")
 print(matrix.astype(int))
 
 # %%
@@ -106,6 +122,32 @@ ax.set_title("the 4 x 16 matrix of a 3x3 convolution on 4x4 (0 = dark)")
 ax.set_xlabel("input pixel")
 ax.set_ylabel("output pixel")
 fig
+
+# %% [markdown]
+# ## How `convlab.conv2d` computes it: one matrix product (im2col)
+#
+# That matrix is mostly zeros, so libraries turn the product around. Copy each window of
+# the input into one row of a **patch matrix** ("image to columns", *im2col*): for a
+# 4 x 4 image and a 3 x 3 kernel, 4 windows of 9 numbers each. Read the kernel row by row
+# into one column of 9 numbers. Then one matrix product gives every output at once: row
+# `i` of the patch matrix times the kernel column is output `i`. In the figure the
+# second window (orange) becomes the second row, and its product, -4, the second
+# output. With many channels the rows hold `k * k * c_in` numbers, and with `K` filters
+# the kernel has `K` columns. This is how `convlab.conv2d` works (a block of rows at a
+# time), and how most libraries compute convolutions on CPUs and GPUs.
+
+# %%
+small = np.array([[3, 0, 1, 2], [1, 5, 8, 9], [2, 7, 2, 5], [0, 1, 3, 1]], dtype=float)
+edge3 = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]], dtype=float)
+figures.im2col(small, edge3, highlight=1)
+
+# %%
+windows = np.lib.stride_tricks.sliding_window_view(small, (3, 3))  # (2, 2, 3, 3)
+patches = windows.reshape(4, 9)  # one row per window
+by_product = (patches @ edge3.reshape(9, 1)).reshape(2, 2)
+print("patch matrix", patches.shape, "@ kernel", edge3.reshape(9, 1).shape, "->\n", by_product)
+direct = convlab.conv2d(small[None, :, :, None], edge3[:, :, None, None])[0, :, :, 0]
+print("equals convlab.conv2d:", np.allclose(by_product, direct))
 
 # %% [markdown]
 # ## 1x1 convolutions
@@ -130,8 +172,14 @@ print(f"parameters, 1x1 from 64 to 16 channels: {shapes.conv_params(1, 64, 16):,
 # A **depthwise** convolution gives each input channel its own `k x k` filter and never
 # mixes channels. A **separable** convolution follows it with a 1x1 convolution that
 # does the mixing. Together they approximate a standard convolution for a fraction of
-# the parameters. For 16 channels in and 32 out with 3 x 3 kernels: standard 4,640;
-# depthwise alone 160 (and it still has 16 channels out); separable 688.
+# the parameters. The figure draws each kind for 16 channels in and 32 out, with the
+# depth of each box standing for its number of channels: standard filters are as deep
+# as the input, 1x1 filters are one cell wide but just as deep, depthwise filters are
+# flat (one channel each). Standard 4,640 parameters; 1x1 544; depthwise alone 160 (and
+# it still has 16 channels out); separable 688.
+
+# %%
+figures.conv_flavours(16, 32, kernel_size=3)
 
 # %%
 layers = {
@@ -144,6 +192,7 @@ ours = [
     shapes.depthwise_params(3, 16),
     shapes.separable_params(3, 16, 32),
 ]
+print("1x1 from 16 to 32 channels:", shapes.conv_params(1, 16, 32))
 for (name, layer), count in zip(layers.items(), ours):
     model = keras.Sequential([keras.Input((10, 10, 16)), layer])
     keras_count, shape = model.count_params(), model.output_shape
@@ -175,35 +224,55 @@ print("separable == TensorFlow:", np.allclose(separable, reference, atol=1e-4))
 # %%
 size = shapes.conv_output_size(224, 3, padding=1)
 activations = shapes.activation_count(size, size, 64, layers=3)
+print("bytes per float32:", np.dtype(np.float32).itemsize)
 nbytes = activations * 4 * 2  # float32, activations and gradients
 print(f"each layer: {size}x{size}x64 | activations: {activations:,} | bytes: {nbytes:,}"
       f" = {nbytes / 2**20:.1f} MiB")
 
 # %% [markdown]
+# **Predict, then run.** `Conv2D(64, 3)` on a 32 x 32 RGB image, and the same layer on a
+# 224 x 224 RGB image: which has more parameters?
+
+# %%
+for size in (32, 224):
+    model = keras.Sequential([keras.Input((size, size, 3)), keras.layers.Conv2D(64, 3)])
+    count, shape = model.count_params(), model.output_shape
+    print(f"{size}x{size}x3 input: {count:,} parameters, output {shape}")
+
+# %% [markdown]
+# The same: 3 x 3 x 3 weights and a bias per filter, whatever the image size. Only the
+# output (and the memory for it) grows with the image.
+#
 # ## Summary
 #
 # * A filter spans all input channels and yields one feature map; K filters give depth K.
 # * A conv layer has $(k \cdot k \cdot c_{in} + 1) \cdot K$ parameters, independent of
 #   the image size, because the filters are shared across positions.
 # * Convolution is multiplication by a sparse matrix whose non-zeros are the kernel's
-#   few weights, repeated.
+#   few weights, repeated; im2col computes it as one dense product of a patch matrix and
+#   the reshaped kernel, which is how `convlab.conv2d` does it.
 # * 1x1 convolutions mix channels per pixel; depthwise + 1x1 (separable) is a cheap
 #   substitute for a full convolution.
 # * Activations, not weights, often dominate memory.
 #
 # ## Exercises
 #
-# **1.** `conv_params(k, c_in, filters)`: the trainable parameters of a conv layer.
+# **1.** What sharing saves, in general: `params_without_sharing(n, k, c_in, filters,
+# s, p)` counts the parameters of a layer like `Conv2D(filters, k, strides=s)` with `p`
+# cells of zero padding on an `n x n x c_in` input *if it did not share its weights* —
+# every output position with its own filters and biases. (The notes' example above is
+# one case; the check tries others.)
 
-# %% [exercise] conv_params
+# %% [exercise] params_without_sharing
 
 # %%
-exercises.check("conv_params", conv_params)
+exercises.check("params_without_sharing", params_without_sharing)
 
 # %% [markdown]
 # **2.** `conv_multichannel(x, kernel)`: a valid, stride-1 convolution of an NHWC batch
-# with a `(kh, kw, c_in, c_out)` kernel, with loops. (Compare with
-# `convlab.naive.conv2d` when you are done.)
+# with a `(kh, kw, c_in, c_out)` kernel, with loops — notebook 01's `slide`, grown to
+# batches, input channels and several filters. (Compare with `convlab.naive.conv2d`
+# when you are done; the check notes it if your answer simply calls it.)
 
 # %% [exercise] conv_multichannel
 

@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import convlab
-from convlab import exercises, shapes, viz, widgets
+from convlab import exercises, figures, shapes, viz, widgets
 
 tf = convlab.import_tensorflow()
 import keras  # noqa: E402  (after TensorFlow, which it runs on)
@@ -26,10 +26,22 @@ np.set_printoptions(precision=2, suppress=True)
 # ## Max and average pooling
 #
 # The most common setting is a 2 x 2 window moved with stride 2: the windows tile the
-# map without overlapping, and each keeps one of its four values. On a 4 x 4 grid:
+# map without overlapping, and each keeps one of its four values. On a 4 x 4 grid the
+# figure outlines the four windows; max pooling keeps the orange cell of each, and the
+# four winners make the 2 x 2 output.
 
 # %%
 grid = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], dtype=float)
+figures.pooling_windows(grid, 2, mode="max")
+
+# %% [markdown]
+# Average pooling keeps the mean of each window instead. The figure shows one window
+# (output cell `[0, 1]`) and writes its average out: (2 + 4 + 7 + 8) / 4 = 5.25.
+
+# %%
+figures.pooling_windows(grid, 2, mode="avg", position=(0, 1))
+
+# %%
 batch = grid[None, :, :, None]
 print("max:\n", convlab.max_pool2d(batch, 2)[0, :, :, 0])
 print("average:\n", convlab.avg_pool2d(batch, 2)[0, :, :, 0])
@@ -73,7 +85,13 @@ fig
 #
 # On a 3 x 3 grid holding 1 to 9, a 2 x 2 average at stride 2 gives 2 x 2 outputs: the
 # top-left window averages four real cells (3); the one on the right only two (4.5);
-# below, two (7.5); and the bottom-right window covers a single real cell, the 9.
+# below, two (7.5); and the bottom-right window covers a single real cell, the 9. The
+# figure draws the right-hand window: its two padded cells (grey, hatched) are left out
+# of the average.
+
+# %%
+nine_grid = np.arange(1.0, 10.0).reshape(3, 3)
+figures.pooling_windows(nine_grid, 2, padding="same", mode="avg", position=(0, 1))
 
 # %%
 nine = np.arange(1.0, 10.0).reshape(1, 3, 3, 1)
@@ -84,7 +102,9 @@ zero_padded = np.pad(nine, ((0, 0), (0, 1), (0, 1), (0, 0)))  # one row and colu
 print("if padding counted as 0:\n", convlab.avg_pool2d(zero_padded, 2)[0, :, :, 0])
 
 # %% [markdown]
-# And for max pooling, even when every value is negative the padding is never chosen:
+# **Predict, then run.** Now max pooling, SAME, on the same grid with every value made
+# negative (-1 to -9). If the padding were zeros, which outputs would be 0? What does
+# TensorFlow give?
 
 # %%
 negative = -nine
@@ -94,14 +114,23 @@ ours = convlab.max_pool2d(negative, 2, padding="same")
 print("matches TensorFlow:", np.array_equal(ours, reference))
 
 # %% [markdown]
+# None: the padded cells count as $-\infty$, so each window's maximum is its largest
+# *real* value (the figure marks them `-∞`).
+
+# %%
+figures.pooling_windows(-nine_grid, 2, padding="same", mode="max")
+
+# %% [markdown]
 # ## Explore
 #
 # Switch between max and average, change the window, the stride and the padding, and
-# pick an output cell to see its window. With stride smaller than the window, windows
-# overlap; with `"same"` the white cells are padding.
+# pick an output cell to see its window and its arithmetic. It opens on a 7 x 7 grid
+# with 2 x 2 windows at stride 2, where the last row and column are never read
+# (red-hatched), just as with convolutions. With a stride smaller than the window,
+# windows overlap; with `"same"` the grey hatched cells are padding.
 
 # %%
-widgets.PoolExplorer(size=6, pool_size=2, strides=2)
+widgets.PoolExplorer()
 
 # %% [markdown]
 # ## Global average pooling and pooling across channels
@@ -136,15 +165,28 @@ print(six.shape, "->", tuple(across.shape), "| equals max over groups of 3:", sa
 # * **Less computation** in the layers that follow: every 2 x 2 pooling divides the
 #   positions by 4.
 # * **Invariance to small shifts**: moving the input by one pixel often leaves the
-#   maximum of each window unchanged. Below, a single bright pixel moves one step to the
-#   right inside its 2 x 2 window, and the pooled map does not change at all.
+#   maximum of each window unchanged — but not always. Below, a single bright pixel
+#   (left) moves one step to the right inside its 2 x 2 window (middle): the pooled map
+#   does not change. Moved one more step (right), it crosses into the next window, and
+#   the output's 1 moves with it.
 
 # %%
 dot = np.zeros((1, 6, 6, 1))
 dot[0, 2, 2] = 1.0
-moved = np.roll(dot, 1, axis=2)
-print("pooled maps equal after a 1-pixel shift:",
-      np.array_equal(convlab.max_pool2d(dot, 2), convlab.max_pool2d(moved, 2)))
+within = np.roll(dot, 1, axis=2)  # column 2 -> 3: the same window
+across = np.roll(dot, 2, axis=2)  # column 2 -> 4: the next window
+fig = Figure(figsize=(10, 2.6))
+for panel, (image, title) in zip(
+    fig.subfigures(1, 3), [(dot, "original"), (within, "moved 1 right"), (across, "moved 2 right")]
+):
+    figures.pooling_windows(image[0, :, :, 0], 2, fig=panel)
+    panel.suptitle(title, fontsize=11, y=1.0, fontweight="bold")
+fig
+
+# %%
+pooled = convlab.max_pool2d(dot, 2)
+print("moved 1 right, pooled map unchanged:", np.array_equal(pooled, convlab.max_pool2d(within, 2)))
+print("moved 2 right, pooled map unchanged:", np.array_equal(pooled, convlab.max_pool2d(across, 2)))
 
 # %% [markdown]
 # Pooling also throws information away (three quarters of it, for 2 x 2). The
@@ -156,6 +198,8 @@ print("pooled maps equal after a 1-pixel shift:",
 x = np.random.default_rng(3).random((1, 28, 28, 32)).astype(np.float32)
 strided = convlab.conv2d(x, np.zeros((3, 3, 32, 32), np.float32), strides=2, padding="same")
 print("max pooling:", convlab.max_pool2d(x, 2).shape, "| strided convolution:", strided.shape)
+before, after = 28 * 28, 14 * 14
+print("positions after 2x2 pooling:", before, "->", after, "=", before // after, "times fewer")
 
 # %% [markdown]
 # ## Summary
@@ -171,7 +215,8 @@ print("max pooling:", convlab.max_pool2d(x, 2).shape, "| strided convolution:", 
 # ## Exercises
 #
 # **1.** `max_pool(image, k, s)`: max pooling of a 2-D image with `k x k` windows at
-# stride `s`, valid. The check includes overlapping windows.
+# stride `s`, valid. The check includes overlapping windows, a non-square image and a
+# grid of negative numbers.
 
 # %% [exercise] max_pool
 
@@ -180,7 +225,8 @@ exercises.check("max_pool", max_pool)
 
 # %% [markdown]
 # **2.** `avg_pool_same(image, k, s)`: TensorFlow's SAME average pooling of a 2-D image,
-# with the padding left out of each average.
+# with the padding left out of each average. This combines notebook 02's SAME rule
+# (how many windows, and where the padding goes) with the rule above.
 
 # %% [exercise] avg_pool_same
 

@@ -16,7 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 
 import convlab
-from convlab import exercises, shapes, summary
+from convlab import exercises, figures, shapes, summary
 
 tf = convlab.import_tensorflow()
 import keras  # noqa: E402  (after TensorFlow, which it runs on)
@@ -35,8 +35,9 @@ rng = np.random.default_rng(0)
 # * `strides` and `dilations` as an int or per-axis; `padding` as `"VALID"`, `"SAME"` or
 #   explicit pairs.
 #
-# A layer adds a bias per output channel (`tf.nn.bias_add`) and a non-linearity
-# (`tf.nn.relu`), and is often followed by `tf.nn.max_pool2d`:
+# A layer adds a bias per output channel (`tf.nn.bias_add`) and a non-linearity, most
+# often the **ReLU** (`tf.nn.relu`, "rectified linear unit": negative values become 0,
+# the others stay), and is often followed by `tf.nn.max_pool2d`:
 
 # %%
 x = rng.standard_normal((2, 28, 28, 3)).astype(np.float32)
@@ -122,16 +123,41 @@ print("separable:", sep.shape, "equal:", np.allclose(our_sep, sep, atol=1e-4))
 # %% [markdown]
 # A **transposed convolution** (`Conv2DTranspose`, `tf.nn.conv2d_transpose`) goes the
 # other way: every input pixel stamps a copy of the kernel, scaled by its value, into
-# the output, at `stride` spacing; where stamps overlap they add. It *grows* the map:
-# `s (n - 1) + k` with `"valid"` padding and `n s` with `"same"`; 7 x 7 with a 3 x 3
-# kernel at stride 2 gives 15 x 15 (valid) or 14 x 14 (same). `output_padding` adds
-# cells at the end (it must be smaller than the stride) to pick between the several
-# sizes that a strided convolution maps to the same output.
+# the output, at `stride` spacing; where stamps overlap they add. The figure does it for
+# a 2 x 2 input and a 3 x 3 kernel at stride 2: four stamps, two cells apart, and their
+# sum; the outlined cells are where stamps overlap.
+
+# %%
+x2 = np.array([[1.0, 2.0], [3.0, -1.0]])
+k3 = np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 0.0], [1.0, 1.0, 1.0]])
+figures.transposed_stamps(x2, k3, strides=2)
+
+# %% [markdown]
+# It *grows* the map. With `"valid"` padding Keras makes the output `n s + max(k - s, 0)`
+# cells long: the stamps span `s (n - 1) + k` cells when `k >= s`, and when the kernel is
+# smaller than the stride each stamp is followed by `s - k` empty cells, the last one
+# included. With `"same"` it is `n s`. A 7 x 7 input with a 3 x 3 kernel at stride 2
+# gives 15 x 15 (valid) or 14 x 14 (same).
+#
+# Several input sizes give the same output size under a strided convolution (13 and 14
+# both give 7 at stride 2, SAME), so going back is ambiguous. `output_padding` (smaller
+# than the stride) picks one: with it, the size becomes `s (n - 1) + k + a` for valid and
+# `s (n - 1) + k - 2 (k // 2) + a` for same, where `a` is the output padding. In the
+# figure below, `output_padding=1` adds a last row and column that no stamp reaches.
+
+# %%
+figures.transposed_stamps(x2, k3, strides=2, output_padding=1)
+
+# %% [markdown]
+# **Predict, then run.** A 7 x 7 input, a 3 x 3 kernel, stride 2, `"same"` padding:
+# what size do `output_padding=0` and `output_padding=1` give?
 
 # %%
 small = rng.standard_normal((1, 7, 7, 3)).astype(np.float32)
 up_kernel = rng.standard_normal((3, 3, 5, 3)).astype(np.float32)  # (k, k, out, in)
-for padding, output_padding in [("valid", None), ("same", None), ("same", 1)]:
+back = [shapes.conv_output_size(n, 3, strides=2, padding="same") for n in (13, 14)]
+print("input 7x7, kernel 3x3, stride 2 | 13 and 14 go forward to", back, "at stride 2, SAME")
+for padding, output_padding in [("valid", None), ("same", None), ("same", 0), ("same", 1)]:
     options = dict(strides=2, padding=padding, output_padding=output_padding)
     layer = keras.layers.Conv2DTranspose(5, 3, use_bias=False, **options)
     layer.build(small.shape)
@@ -167,8 +193,9 @@ print(image.shape, "->", down.shape, "->", back.shape, "| values restored:", res
 # ```
 #
 # a few convolutions (with ReLU) followed by a pooling layer, repeated; then fully
-# connected (dense) layers; the last one produces one score per class. The network of
-# the notes for MNIST digits is `N = 1`, `M = 2`, `K = 1`:
+# connected (dense) layers — each output a weighted sum of *all* its inputs plus a bias —
+# and the last one produces one score per class. The network of the notes for MNIST
+# digits is `N = 1`, `M = 2`, `K = 1`:
 
 # %%
 model = keras.Sequential(
@@ -188,8 +215,9 @@ model = keras.Sequential(
 # %% [markdown]
 # ## Sizing a network, layer by layer
 #
-# `convlab.summary.layer_table` lists every layer's output shape, parameters, FLOPs (a
-# multiply-add counts as 2), activation memory per image in float32, and receptive field
+# `convlab.summary.layer_table` lists every layer's output shape, parameters, FLOPs
+# (floating-point operations; a multiply and an add count as two), activation memory per
+# image in float32, and receptive field
 # (how many input pixels along one side can influence one value). Its parameter total is
 # checked against `model.count_params()`:
 
@@ -209,51 +237,116 @@ print("receptive field after pool2:", table.rows[3].receptive_field)
 # 3,274,634. And the receptive field grows with depth: after the second pooling layer
 # each value sees a 16 x 16 patch of the 28 x 28 digit.
 #
+# ## How far one value sees: the receptive field
+#
+# The figure traces one value of `conv2` (top) back to the input, along one axis:
+# it is computed from 5 neighbouring cells of `pool1`; each of those is the maximum of
+# 2 cells of `conv1`; each of those comes from 5 input pixels. The orange cells at the
+# bottom are every input pixel that can influence that one value: 14, the "14x14" of
+# `conv2`'s row in the table. Pooling's stride of 2 spreads the second convolution's
+# cells two input pixels apart, which is why the field grows faster after it.
+
+# %%
+figures.receptive_field([(5, 1), (2, 2), (5, 1)], names=["conv1", "pool1", "conv2"])
+
+# %%
+conv2 = next(row for row in table.rows if row.name == "conv2")
+print("receptive field of conv2:", shapes.receptive_field([(5, 1), (2, 2), (5, 1)]),
+      "| the table says:", conv2.receptive_field)
+
+# %% [markdown]
 # ## The notes' TensorFlow 1 code, in TensorFlow 2
 #
-# The source notes build this network in TensorFlow 1 style: `tf.placeholder` inputs,
-# variables created by hand, `tf.Session().run(...)` to execute a graph. That API is
-# gone from TensorFlow 2, and the notes' code also has bugs: it loads data with
-# `input.data.read_data_sets` (the tutorial module is `input_data`), misspells
-# `reshape` (`reshap=False`, `tf.reshap`), indexes `tf.random_normal[...]` instead of
-# calling it, its `conv_net` function never returns its logits, it uses `keep_prob` and
-# `cost` without defining them, it passes the labels outside the call to
-# `softmax_cross_entropy_with_logits`, and it trains with plain gradient descent at a
-# learning rate of 1e-5, which barely moves.
+# The notes build this network in TensorFlow 1 style. A shortened excerpt, quoted as it
+# is (line numbers added; `...` marks lines left out):
+#
+# ```python
+#  1  mnist = input.data.read_data_sets(".", one_hot=True, reshap=False)
+#  2  learning_rate = 0.00001
+#  3  dropout = 0.75
+#  4  biases = {'bc1': tf.Variable(tf.random_normal([32])), ...,
+#  5            'out': tf.Variable(tf.random_normal[n_classes])}
+#  6  def conv_net(x, weights, biases, dropout):
+#  7      ...
+#  8      fc1 = tf.reshap(conv2, [-1, weights['wd1'].get_shape().as_list()[0]])
+#  9      ...
+# 10      fc1 = tf.nn.dropout(fc1, dropout)
+# 11      out = tf.add(tf.matmul(fc1, weights['out']), biases['out'])
+# 12  x = tf.placeholder(tf.float32, [None, 28, 28, 1])
+# 13  y = tf.placeholder(tf.float32, [None, n_classes])
+# 14  logits = conv_net(x, weights, biases, keep_prob)
+# 15  loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(logits=logits), labels=y)
+# 16  optimizer = tf.train.GradientDescentOptimizer(learning_rate=learning_rate).minimize(cost)
+# 17  with tf.Session() as sess:
+# 18      ...
+# 19          sess.run(optimizer, feed_dict={x: batch_x, y: batch_y, keep_prob: dropout})
+# ```
+#
+# `tf.placeholder` (lines 12–13), hand-made variables and `tf.Session().run` (lines
+# 17–19) are TensorFlow 1 APIs, gone from TensorFlow 2. The excerpt also has bugs: the
+# tutorial module is `input_data`, not `input.data` (line 1); `reshap` is misspelled
+# twice (lines 1 and 8); `tf.random_normal[n_classes]` indexes the function instead of
+# calling it (line 5); `conv_net` never returns `out` (line 11), so `logits` is `None`;
+# `keep_prob` (lines 14 and 19) and `cost` (line 16) are never defined; the closing
+# parenthesis of line 15 leaves `labels=y` outside the call to
+# `softmax_cross_entropy_with_logits`; and plain gradient descent with a learning rate
+# of 0.00001 (line 2) barely moves the weights. Finally, `tf.nn.dropout`'s second
+# argument in TensorFlow 1 is the probability of *keeping* a value: `dropout = 0.75`
+# keeps 75 % and drops 25 %, which is a dropout **rate** of 0.25 in TensorFlow 2.
 #
 # In TensorFlow 2 the whole model is the Keras `Sequential` above: variables live in the
-# layers, the model is called like a function (no session), dropout takes
-# `training=True` instead of a `keep_prob` placeholder, and training is
-# `model.compile(optimizer="adam", loss=SparseCategoricalCrossentropy(from_logits=True))`
-# then `model.fit` — notebook 06 does exactly that. The one-layer building block, in
-# `tf.nn` terms, is the first exercise below.
+# layers, the model is called like a function (no session, no placeholders), dropout is
+# a layer that is active only while training, and training takes two calls. The model
+# above uses the rate of the classic TensorFlow tutorial, 0.5; the notes' setting would
+# be `Dropout(0.25)`:
+
+# %%
+keep_prob = 0.75
+print(f"keep_prob {keep_prob} keeps {keep_prob:.0%} and drops {1 - keep_prob:.0%} of the values")
+print("as a TF2 dropout rate:", keras.layers.Dropout(1 - keep_prob).rate)
+print("the model above:", model.get_layer("dropout").rate)
+model.compile(
+    optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    metrics=["accuracy"],
+)
+print("compiled:", model.name, "| loss:", type(model.loss).__name__)
+
+# %% [markdown]
+# `model.fit(images, labels, epochs=..., batch_size=128)` then trains it — notebook 06
+# does exactly that, on real digits.
 #
 # ## Summary
 #
 # * `tf.nn.conv2d` takes NHWC inputs and HWIO filters; a conv layer is conv + bias +
 #   activation; Keras layers wrap these ops and own the weights.
 # * `convlab`'s NumPy ops give TensorFlow's numbers, option for option.
-# * Transposed convolutions grow maps (`s (n - 1) + k` valid, `n s` same); they are the
-#   convolution's input gradient, not its inverse.
+# * Transposed convolutions stamp the kernel once per input cell and add the overlaps;
+#   Keras's sizes are `n s + max(k - s, 0)` (valid) and `n s` (same), and
+#   `output_padding` picks among the sizes a strided convolution maps to the same size.
+#   They are the convolution's input gradient, not its inverse.
+# * The receptive field grows with every layer, fastest after a stride.
 # * A per-layer table shows where parameters (dense layers) and computation
 #   (convolutions) go.
 #
 # ## Exercises
 #
-# **1.** The notes' layer in TensorFlow 2: `conv_block(x, kernel, bias)` applies a
-# stride-1 SAME convolution, adds the bias, applies ReLU, then 2 x 2 max pooling, and
-# returns a NumPy array.
-
-# %% [exercise] conv_block
-
-# %%
-exercises.check("conv_block", conv_block)
-
-# %% [markdown]
-# **2.** `transpose_size(n, k, s, padding)`: the output length of `Conv2DTranspose`
-# without `output_padding`, for `"valid"` and `"same"` (careful with `k < s`).
+# **1.** `transpose_size(n, k, s, padding, output_padding)`: the output length of
+# `Conv2DTranspose` along one axis, for `"valid"` and `"same"`, with `output_padding`
+# either `None` or an int smaller than the stride (careful with `k < s`).
 
 # %% [exercise] transpose_size
 
 # %%
 exercises.check("transpose_size", transpose_size)
+
+# %% [markdown]
+# **2.** `transpose_by_stamps(x, kernel, s)`: a `"valid"` transposed convolution of a
+# 2-D `x` with a 2-D kernel at stride `s`, in NumPy, by stamping as in the figures above.
+# The check compares it with Keras's numbers (through `convlab`), kernels smaller than
+# the stride included.
+
+# %% [exercise] transpose_by_stamps
+
+# %%
+exercises.check("transpose_by_stamps", transpose_by_stamps)

@@ -17,7 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import convlab
-from convlab import kernels, predict, train, viz
+from convlab import exercises, kernels, predict, train, viz
 
 tf = convlab.import_tensorflow()
 
@@ -40,10 +40,11 @@ print([layer.name for layer in model.layers])
 #
 # `convlab.predict.layer_outputs` runs the network one layer at a time — with
 # `convlab`'s NumPy operations — and hands back every intermediate result. Here is one
-# test digit, and the output of each convolution block after its ReLU. The first layer's
-# maps still look like the digit (edges and strokes in different directions); deeper
-# maps are smaller and more abstract, until the last layer's 7 x 7 maps mostly say
-# *where* a class-specific feature was found.
+# test digit, and the output of each of the four convolution blocks after its batch
+# normalisation and ReLU, every map of each layer. Each block's maps share one colour
+# scale (dark is 0: the ReLU has removed everything negative). The first layer's maps
+# still look like the digit, each picking out strokes of some direction or edges on one
+# side; deeper maps are smaller, more numerous and less like the digit.
 
 # %%
 digit = x_test[:1]
@@ -55,13 +56,16 @@ for name in ["conv1_relu", "conv2_relu", "conv3_relu", "conv4_relu"]:
     print(f"{name}: {outputs[name].shape[1:]}")
 
 # %%
-viz.show_feature_maps(outputs["conv1_relu"], columns=8, title="conv1 after batch norm and ReLU")
+viz.show_feature_maps(outputs["conv1_relu"], columns=16, title="conv1: 32 maps, 28 x 28")
 
 # %%
-viz.show_feature_maps(outputs["conv2_relu"], max_maps=16, title="conv2, 14 x 14 (first 16)")
+viz.show_feature_maps(outputs["conv2_relu"], columns=16, max_maps=64, title="conv2: 64 maps, 14x14")
 
 # %%
-viz.show_feature_maps(outputs["conv4_relu"], max_maps=16, title="conv4, 7 x 7 (first 16)")
+viz.show_feature_maps(outputs["conv3_relu"], columns=16, max_maps=64, title="conv3: 64 maps, 14x14")
+
+# %%
+viz.show_feature_maps(outputs["conv4_relu"], columns=16, max_maps=128, title="conv4: 128 maps, 7x7")
 
 # %% [markdown]
 # The last layers turn those maps into one score per class: global average pooling
@@ -77,17 +81,33 @@ print("predicted digit:", probabilities.argmax(), "| true digit:", y_test[0])
 # ## What the first layer learned
 #
 # The first layer's 32 filters are 3 x 3 kernels, just like the hand-made ones of
-# notebook 01 — but learned. Many look like edge or gradient detectors (compare Sobel),
-# a few like blobs. (The batch normalisation after them rescales each map, so only the
-# pattern of each kernel matters, not its scale.)
+# notebook 01 — but learned. Below, each filter (small square, on one colour scale for
+# all 32: red positive, blue negative) sits above its response to the digit: the
+# layer's raw output, before batch normalisation and ReLU, also on one shared scale.
+# Filters with a red side and a blue side respond to edges across that direction, like
+# Sobel; filters of one sign respond to the strokes themselves.
 
 # %%
 learned = model.get_layer("conv1").get_weights()[0]  # (3, 3, 1, 32)
-print("learned filters:", learned.shape)
-fig = Figure(figsize=(10, 2.6), layout="constrained")
-for ax, index in zip(fig.subplots(2, 8).flat, range(16)):
-    viz.show_kernel(learned[:, :, 0, index], ax=ax, title=f"filter {index}", decimals=1)
+responses = outputs["conv1"][0]  # (28, 28, 32): before batch norm
+print("learned filters:", learned.shape, "| responses:", responses.shape)
+weight_limit = float(np.abs(learned).max())
+response_limit = float(np.abs(responses).max())
+fig = Figure(figsize=(10, 5.6), layout="constrained")
+axes = fig.subplots(8, 8)
+for index in range(32):
+    row, col = 2 * (index // 8), index % 8
+    viz.show_kernel(learned[:, :, 0, index], ax=axes[row, col], decimals=None, limit=weight_limit)
+    axes[row, col].set_title(f"filter {index}", fontsize=7)
+    axes[row + 1, col].imshow(
+        responses[:, :, index], cmap="RdBu_r", vmin=-response_limit, vmax=response_limit
+    )
+    axes[row + 1, col].set_axis_off()
+fig.suptitle(f"learned 3x3 filters (|weight| up to {weight_limit:.2f}) and their responses")
 fig
+
+# %% [markdown]
+# For comparison, four of notebook 01's hand-made kernels:
 
 # %%
 fig = Figure(figsize=(7, 1.8), layout="constrained")
@@ -113,8 +133,8 @@ same_classes = bool((ours.argmax(1) == theirs.argmax(1)).all())
 print("same predicted class for every test image:", same_classes)
 
 # %% [markdown]
-# (How fast? `benchmarks/mnist.py` times it against `model.predict`: about twice
-# TensorFlow's time on the project's test machine; see the README.)
+# (How fast? `benchmarks/mnist.py` times it against `model.predict`; the README has
+# the figures.)
 #
 # ## Backpropagation through a convolution
 #
@@ -127,7 +147,18 @@ print("same predicted class for every test image:", same_classes)
 #
 # which is a **full** correlation of `g` (padded by `k - 1` on every side) with the
 # kernel **flipped** — the textbook convolution after all. It is also exactly the
-# transposed convolution of notebook 05. Four ways to compute it, which must agree:
+# transposed convolution of notebook 05.
+#
+# **Predict, then run.** For a valid 3 x 3 convolution of a 6 x 7 input with 2
+# channels into 4 channels, what shape has `dL/dy`, and what shape has `dL/dx`?
+
+# %%
+print("x (1, 6, 7, 2) with a (3, 3, 2, 4) kernel")
+print("dL/dy:", convlab.conv2d(np.zeros((1, 6, 7, 2)), np.zeros((3, 3, 2, 4))).shape)
+print("dL/dx: the input's shape,", (1, 6, 7, 2))
+
+# %% [markdown]
+# Four ways to compute that gradient, which must agree:
 
 # %%
 rng = np.random.default_rng(0)
@@ -186,9 +217,31 @@ print("weight gradient, correlation of x with g, equals tf.GradientTape:", same)
 #
 # * Early feature maps look like filtered versions of the digit; later ones are small,
 #   many, and abstract.
-# * The first layer learns 3 x 3 kernels much like the hand-made edge detectors.
+# * The first layer learns 3 x 3 kernels; many have a positive and a negative side,
+#   like the hand-made edge detectors.
 # * The trained network is only convolutions, normalisation, ReLU, pooling and one
 #   matrix product: `convlab.numpy_predict` reproduces its predictions in NumPy.
 # * Backpropagation through a convolution is again a convolution: the input gradient is
 #   a full correlation with the flipped kernel (a transposed convolution), the weight
 #   gradient a correlation of the input with the upstream gradient.
+#
+# ## Exercises
+#
+# **1.** `input_gradient(upstream, kernel)`: `dL/dx` for a valid cross-correlation of a
+# 2-D input with a 2-D kernel, given the upstream gradient `dL/dy`. Do it with
+# `np.pad`, the flipped kernel and a loop (notebook 01's `slide` is most of it); the
+# check notes if your answer calls `convlab` instead.
+
+# %% [exercise] input_gradient
+
+# %%
+exercises.check("input_gradient", input_gradient)
+
+# %% [markdown]
+# **2.** `weight_gradient(x, upstream)`: `dL/dkernel` for the same convolution, from the
+# input and the upstream gradient. Which input cells did kernel cell `(a, b)` multiply?
+
+# %% [exercise] weight_gradient
+
+# %%
+exercises.check("weight_gradient", weight_gradient)
