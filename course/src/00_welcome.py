@@ -17,7 +17,8 @@
 # **Where to run it.** On your own machine, `make lab` in a clone of the repository
 # installs everything into `.venv` and opens JupyterLab here. In the browser, the
 # *launch binder* badge in the README starts the same JupyterLab on Binder, with
-# nothing to install.
+# nothing to install; the *try it in your browser* link opens notebooks 00-04 in
+# JupyterLite, which runs Python in the browser itself, without TensorFlow.
 #
 # The code you import comes from `convlab`, a small library written for this course:
 # NumPy versions of every operation (a readable loop and a fast twin) that give
@@ -37,10 +38,8 @@ from convlab import exercises
 # %% [markdown]
 # ## Environment check
 #
-# The cell below reports the versions this notebook runs with and whether TensorFlow
-# sees a GPU. A GPU only matters for notebook 06, where a network is trained: there it
-# takes seconds instead of a few minutes. Everything else runs on any CPU. (Its output
-# depends on your machine, so the notebook tests do not compare it.)
+# The cells below report the versions this notebook runs with. (Their output depends on
+# your machine, so the notebook tests do not compare it.)
 
 # %% tags=nbval-ignore-output
 import platform
@@ -48,28 +47,47 @@ import platform
 import ipywidgets
 import matplotlib
 
-tf = convlab.import_tensorflow()
-gpus = tf.config.list_physical_devices("GPU")
 print(f"Python      {platform.python_version()}")
 print(f"NumPy       {np.__version__}")
 print(f"matplotlib  {matplotlib.__version__}")
-print(f"TensorFlow  {tf.__version__}")
 print(f"ipywidgets  {ipywidgets.__version__}")
 print(f"convlab     {convlab.__version__}")
+
+# %% [markdown] tags=tensorflow
+# Then TensorFlow, and whether it sees a GPU. A GPU only matters for notebook 06, where
+# a network is trained: there it takes seconds instead of a few minutes. Everything
+# else runs on any CPU.
+
+# %% tags=nbval-ignore-output,tensorflow
+tf = convlab.import_tensorflow()
+gpus = tf.config.list_physical_devices("GPU")
+print(f"TensorFlow  {tf.__version__}")
 names = ", ".join(gpu.name for gpu in gpus)
 print("GPU:", names if gpus else "none: notebook 06 trains on the CPU")
 
-# %% [markdown]
+# %% [lite]
+# TensorFlow does not run in the browser, and neither does a GPU. Here the full edition
+# reports TensorFlow's version and whether it sees a GPU, which only notebook 06 needs
+# (it trains a network). Everything in notebooks 00-04 runs on `convlab`, which is
+# NumPy.
+
+# %% [markdown] tags=tensorflow
 # A quick health check that matters more than version numbers: does `convlab` give the
 # same answer as TensorFlow on this machine?
 
-# %%
+# %% tags=tensorflow
 rng = np.random.default_rng(0)
 x = rng.standard_normal((2, 9, 9, 3)).astype(np.float32)
 kernel = rng.standard_normal((3, 3, 3, 4)).astype(np.float32)
 ours = convlab.conv2d(x, kernel, strides=2, padding="same")
 theirs = tf.nn.conv2d(x, kernel, strides=2, padding="SAME").numpy()
 print("shape:", ours.shape, "| same numbers as TensorFlow:", np.allclose(ours, theirs, atol=1e-5))
+
+# %% [lite]
+# **The health check.** In the full edition, a check here runs `convlab.conv2d` and
+# TensorFlow's `tf.nn.conv2d` on the same random batch and finds the same numbers (to
+# float32 precision). That cannot run in the browser, but the `convlab` you use here is
+# the same code: its tests compare every operation with TensorFlow.
 
 # %% [markdown]
 # ## Images are arrays
@@ -103,7 +121,7 @@ convlab.viz.show_image(batch, title="one RGB image, NHWC (1, h, w, 3)")
 # * Run notebooks top to bottom; exercises are checked in the cell after them.
 # * Images are arrays; TensorFlow and `convlab` use the NHWC layout `(batch, height,
 #   width, channels)`.
-# * `convlab` and TensorFlow agree on this machine (checked above).
+# * `convlab` gives TensorFlow's numbers (the health check above).
 #
 # ## Exercise
 #

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 import convlab
 from convlab import exercises, shapes, viz
 
+# %% tags=tensorflow
 tf = convlab.import_tensorflow()
 import keras  # noqa: E402  (after TensorFlow, which it runs on)
 
@@ -49,8 +50,14 @@ viz.show_feature_maps(y, columns=5, title="10 feature maps from 10 random 5x5x3 
 # %%
 print("one 5x5x3 filter:", 5 * 5 * 3, "weights +1 bias =", shapes.conv_params(5, 3, 1))
 print("ten of them:", shapes.conv_params(5, 3, 10))
+
+# %% tags=tensorflow
 model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Conv2D(10, 5)])
 print("Keras count_params():", model.count_params())
+
+# %% [lite]
+# In the full edition, Keras builds that layer (`Conv2D(10, 5)` on 32 x 32 x 3 input)
+# and its `count_params()` gives the same 760.
 
 # %% [markdown]
 # ## What sharing saves
@@ -134,20 +141,28 @@ print(f"parameters, 1x1 from 64 to 16 channels: {shapes.conv_params(1, 64, 16):,
 # depthwise alone 160 (and it still has 16 channels out); separable 688.
 
 # %%
+ours = {
+    "standard Conv2D": shapes.conv_params(3, 16, 32),
+    "DepthwiseConv2D": shapes.depthwise_params(3, 16),
+    "SeparableConv2D": shapes.separable_params(3, 16, 32),
+}
+for name, count in ours.items():
+    print(f"{name:16s} convlab {count:5,}")
+
+# %% tags=tensorflow
 layers = {
     "standard Conv2D": keras.layers.Conv2D(32, 3),
     "DepthwiseConv2D": keras.layers.DepthwiseConv2D(3),
     "SeparableConv2D": keras.layers.SeparableConv2D(32, 3),
 }
-ours = [
-    shapes.conv_params(3, 16, 32),
-    shapes.depthwise_params(3, 16),
-    shapes.separable_params(3, 16, 32),
-]
-for (name, layer), count in zip(layers.items(), ours):
+for name, layer in layers.items():
     model = keras.Sequential([keras.Input((10, 10, 16)), layer])
     keras_count, shape = model.count_params(), model.output_shape
-    print(f"{name:16s} convlab {count:5,}  Keras {keras_count:5,}  output {shape}")
+    print(f"{name:16s} Keras {keras_count:5,}  output {shape}")
+
+# %% [lite]
+# Keras's own layers, built on a 10 x 10 x 16 input in the full edition, count the same
+# parameters.
 
 # %% [markdown]
 # The same computation in `convlab` — a depthwise step followed by a 1x1 step — equals
@@ -159,9 +174,14 @@ depthwise = rng.standard_normal((3, 3, 16, 1)).astype(np.float32)
 pointwise = rng.standard_normal((1, 1, 16, 32)).astype(np.float32)
 two_steps = convlab.conv2d(convlab.depthwise_conv2d(x16, depthwise), pointwise)
 separable = convlab.separable_conv2d(x16, depthwise, pointwise)
-reference = tf.nn.separable_conv2d(x16, depthwise, pointwise, [1, 1, 1, 1], "VALID").numpy()
 print("two steps == separable:", np.allclose(two_steps, separable, atol=1e-4))
+
+# %% tags=tensorflow
+reference = tf.nn.separable_conv2d(x16, depthwise, pointwise, [1, 1, 1, 1], "VALID").numpy()
 print("separable == TensorFlow:", np.allclose(separable, reference, atol=1e-4))
+
+# %% [lite]
+# In the full edition, TensorFlow's `tf.nn.separable_conv2d` gives the same numbers.
 
 # %% [markdown]
 # ## Memory: activations add up fast
