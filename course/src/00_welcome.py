@@ -38,7 +38,7 @@ from convlab import exercises
 # %% [markdown]
 # ## Environment check
 #
-# The cells below report the versions this notebook runs with. (Their output depends on
+# The next cell reports the versions this notebook runs with. (Such output depends on
 # your machine, so the notebook tests do not compare it.)
 
 # %% tags=nbval-ignore-output
