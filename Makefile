@@ -10,8 +10,10 @@ WORK ?= my-course
 # Jupyter refuses to run as root without this; containers, Docker and Codespaces run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with course/nbval-sanitize.cfg
+LITE_VENV := build/lite/venv
+LITE_BIN := $(abspath $(LITE_VENV))/bin
 
-.PHONY: lab test unit notebook-tests notebooks bench lint clean
+.PHONY: lab test unit notebook-tests notebooks bench lint clean lite lite-offline lite-serve
 
 $(BIN)/python:
 	@echo "Creating the virtual environment $(VENV) with $(PYTHON) ..."
@@ -57,6 +59,26 @@ notebook-tests: $(VENV)/.installed-test
 # Rebuild both editions from course/src and execute them (after editing a source).
 notebooks: $(VENV)/.installed-test
 	$(BIN)/python -m convlab.course
+
+# The course in the browser (JupyterLite): notebooks 00-04 as a static site in build/lite/site.
+# Its build tools live in their own environment (pinned: see the "lite" extra in pyproject.toml).
+$(LITE_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(LITE_VENV)
+	$(LITE_BIN)/python -m pip install --quiet --upgrade pip
+	$(LITE_BIN)/python -m pip install --quiet -e ".[lite]"
+	touch $@
+
+# Pyodide's compiled packages (NumPy, matplotlib, ...) load from Pyodide's CDN.
+lite: $(LITE_VENV)/.installed
+	$(LITE_BIN)/python -m convlab.lite
+
+# Everything bundled and checked: for classrooms without internet, and for CI.
+lite-offline: $(LITE_VENV)/.installed
+	$(LITE_BIN)/python -m convlab.lite --offline
+
+# Serve the built site on http://127.0.0.1:8000/ (any static web server will do).
+lite-serve:
+	$(LITE_BIN)/python -m convlab.lite --serve 8000
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/conv.py

@@ -24,10 +24,14 @@
 # `NotImplementedError`. Stuck? `exercises.solution("name")` in a new cell shows one
 # solution.
 #
-# **Where your work lives.** `make lab` (see the README) copies the course into the
-# folder `my-course/` the first time it runs and opens that copy; it never overwrites
-# a notebook there, so your answers stay yours when the course is updated. On Binder
-# the notebooks run in a temporary machine: download the ones you want to keep.
+# **Where to run it, and where your work lives.** On your own machine, `make lab` in a
+# clone of the repository installs everything into `.venv`, copies the course into the
+# folder `my-course/` the first time it runs and opens that copy; it never overwrites a
+# notebook there, so your answers stay yours when the course is updated. In the browser,
+# the *launch binder* badge in the README starts the same JupyterLab on Binder, with
+# nothing to install, and the *try it in your browser* link opens notebooks 00-04 in
+# JupyterLite, which runs Python in the browser itself, without TensorFlow. Binder and
+# JupyterLite keep nothing for you: download the notebooks you want to keep.
 #
 # **The notes.** The course grew out of a set of lecture notes on convolutional
 # networks. Where the notebooks say "the notes", they mean those: their examples and
@@ -53,11 +57,8 @@ from convlab import exercises
 # %% [markdown]
 # ## Environment check
 #
-# The cell below reports the versions this notebook runs with and whether TensorFlow
-# sees a GPU. A GPU only matters for notebook 06, where a network is trained; there,
-# the training cell prints how long each pass over the data took on your machine.
-# Everything else runs on any CPU. (Its output depends on your machine, so the
-# notebook tests do not compare it.)
+# The next cell reports the versions this notebook runs with. (Such output depends on
+# your machine, so the notebook tests do not compare it.)
 
 # %% tags=nbval-ignore-output
 import platform
@@ -65,25 +66,38 @@ import platform
 import ipywidgets
 import matplotlib
 
-tf = convlab.import_tensorflow()
-gpus = tf.config.list_physical_devices("GPU")
 print(f"Python      {platform.python_version()}")
 print(f"NumPy       {np.__version__}")
 print(f"matplotlib  {matplotlib.__version__}")
-print(f"TensorFlow  {tf.__version__}")
 print(f"ipywidgets  {ipywidgets.__version__}")
 print(f"convlab     {convlab.__version__}")
+
+# %% [markdown] tags=tensorflow
+# Then TensorFlow, and whether it sees a GPU. A GPU only matters for notebook 06, where
+# a network is trained; there, the training cell prints how long each pass over the
+# data took on your machine. Everything else runs on any CPU.
+
+# %% tags=nbval-ignore-output,tensorflow
+tf = convlab.import_tensorflow()
+gpus = tf.config.list_physical_devices("GPU")
+print(f"TensorFlow  {tf.__version__}")
 names = ", ".join(gpu.name for gpu in gpus)
 print("GPU:", names if gpus else "none: notebook 06 trains on the CPU")
 
-# %% [markdown]
+# %% [lite]
+# TensorFlow does not run in the browser, and neither does a GPU. Here the full edition
+# reports TensorFlow's version and whether it sees a GPU, which only notebook 06 needs
+# (it trains a network). Everything in notebooks 00-04 runs on `convlab`, which is
+# NumPy.
+
+# %% [markdown] tags=tensorflow
 # A quick health check that matters more than version numbers: does `convlab` give the
 # same answer as TensorFlow on this machine? Both compute in float32, which keeps
 # about seven significant digits, and may add the same numbers in a different order;
 # "the same" therefore means equal to within float32 rounding (`np.allclose` with a
 # tolerance of 1e-5).
 
-# %%
+# %% tags=tensorflow
 rng = np.random.default_rng(0)
 x = rng.standard_normal((2, 9, 9, 3)).astype(np.float32)
 kernel = rng.standard_normal((3, 3, 3, 4)).astype(np.float32)
@@ -91,6 +105,12 @@ ours = convlab.conv2d(x, kernel, strides=2, padding="same")
 theirs = tf.nn.conv2d(x, kernel, strides=2, padding="SAME").numpy()
 print("shape:", ours.shape)
 print("same numbers as TensorFlow, to float32 precision:", np.allclose(ours, theirs, atol=1e-5))
+
+# %% [lite]
+# **The health check.** In the full edition, a check here runs `convlab.conv2d` and
+# TensorFlow's `tf.nn.conv2d` on the same random batch and finds the same numbers, to
+# float32 precision. That cannot run in the browser, but the `convlab` you use here is
+# the same code: its tests compare every operation with TensorFlow.
 
 # %% [markdown]
 # ## Images are arrays
@@ -134,7 +154,7 @@ print("batch:", photos.shape, "| red channel of the first image:", photos[0, :, 
 #   exercises are checked in the cell after them.
 # * Images are arrays; TensorFlow and `convlab` use the NHWC layout `(batch, height,
 #   width, channels)`.
-# * `convlab` and TensorFlow agree on this machine to float32 precision (checked above).
+# * `convlab` gives TensorFlow's numbers to float32 precision (the health check above).
 #
 # ## Exercise
 #

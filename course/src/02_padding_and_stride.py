@@ -19,6 +19,7 @@ import numpy as np
 import convlab
 from convlab import exercises, figures, shapes, widgets
 
+# %% tags=tensorflow
 tf = convlab.import_tensorflow()
 
 # %% [markdown]
@@ -49,6 +50,12 @@ figures.conv_positions(5, 3, strides=2, padding=1)
 # TensorFlow's actual output shapes.
 
 # %%
+cases = [(5, 3, 2, 1), (32, 5, 1, 0), (32, 5, 1, 2), (7, 3, 2, 0), (28, 5, 2, 2)]
+for n, k, s, p in cases:
+    formula = shapes.conv_output_size(n, k, strides=s, padding=p)
+    print(f"n={n:2d} k={k} s={s} p={p}: formula {formula:2d}")
+
+# %% tags=tensorflow
 def tf_length(n, k, s, padding):
     """Output length of tf.nn.conv2d along one axis, read off a real output."""
     if isinstance(padding, int):
@@ -57,9 +64,11 @@ def tf_length(n, k, s, padding):
     return tf.nn.conv2d(x, kernel, strides=[1, s, 1, 1], padding=padding).shape[1]
 
 
-for n, k, s, p in [(5, 3, 2, 1), (32, 5, 1, 0), (32, 5, 1, 2), (7, 3, 2, 0), (28, 5, 2, 2)]:
-    formula = shapes.conv_output_size(n, k, strides=s, padding=p)
-    print(f"n={n:2d} k={k} s={s} p={p}: formula {formula:2d}, TensorFlow {tf_length(n, k, s, p)}")
+print("TensorFlow:", [tf_length(n, k, s, p) for n, k, s, p in cases])
+
+# %% [lite]
+# Read off real `tf.nn.conv2d` outputs (in the full edition), TensorFlow's lengths for
+# these five cases are the formula's: 3, 28, 32, 3 and 14.
 
 # %% [markdown]
 # ## Padding that keeps the size
@@ -113,11 +122,19 @@ print("SAME, n=28 k=5 s=1: output", shapes.conv_output_size(28, 5, padding="same
 rng = np.random.default_rng(0)
 x = rng.standard_normal((1, 28, 28, 1)).astype(np.float32)
 kernel = rng.standard_normal((5, 5, 1, 1)).astype(np.float32)
-same = tf.nn.conv2d(x, kernel, strides=2, padding="SAME").numpy()
+same = convlab.conv2d(x, kernel, strides=2, padding="same")  # TensorFlow's rule
 for pads in [(1, 2), (2, 1)]:
     explicit = convlab.conv2d(x, kernel, strides=2, padding=(pads, pads))
     equal = np.allclose(explicit, same, atol=1e-5)
-    print(f"explicit padding {pads}: equals TensorFlow's SAME? {equal}")
+    print(f"explicit padding {pads}: equals SAME? {equal}")
+
+# %% tags=tensorflow
+reference = tf.nn.conv2d(x, kernel, strides=2, padding="SAME").numpy()
+print("convlab's SAME equals TensorFlow's:", np.allclose(same, reference, atol=1e-5))
+
+# %% [lite]
+# `convlab`'s `"same"` is TensorFlow's `"SAME"`: in the full edition, the same
+# comparison with TensorFlow's own `tf.nn.conv2d` finds them equal.
 
 # %% [markdown]
 # ## A worked example from the notes
@@ -131,12 +148,22 @@ for pads in [(1, 2), (2, 1)]:
 # The depth is always the number of filters, 20.
 
 # %%
+print("input", (32, 32, 3), "| filters", (8, 8, 3, 20), "| stride 2")
+for padding in ["same", "valid", 1]:
+    size = shapes.conv_output_size(32, 8, strides=2, padding=padding)
+    print(f"{padding!s:10s} -> {(size, size, 20)}")
+
+# %% tags=tensorflow
 x = tf.zeros((1, 32, 32, 3))
 filters = tf.zeros((8, 8, 3, 20))
-print("input", tuple(x.shape[1:]), "| filters", tuple(filters.shape), "| stride 2")
+print("TensorFlow, same input and filters:")
 for padding in ["SAME", "VALID", [[0, 0], [1, 1], [1, 1], [0, 0]]]:
     label = padding if isinstance(padding, str) else "explicit 1"
     print(f"{label:10s} -> {tuple(tf.nn.conv2d(x, filters, 2, padding).shape[1:])}")
+
+# %% [lite]
+# TensorFlow's `tf.nn.conv2d` on a 32 x 32 x 3 input with these 20 filters (in the full
+# edition) gives exactly these three shapes.
 
 # %% [markdown]
 # ## Dropped rows and columns
@@ -199,9 +226,14 @@ figures.conv_geometry(9, 3, dilation_rate=2, position=(1, 2))
 # %%
 print("3x3 at d=2: effective size", shapes.dilated_size(3, 2), "with", 3 * 3, "weights")
 print("9x9, 3x3, d=2, valid:", shapes.conv_output_size(9, 3, dilation_rate=2))
+print("28x28, 3x3, d=2, valid:", shapes.conv_output_size(28, 3, dilation_rate=2))
+
+# %% tags=tensorflow
 y = tf.nn.conv2d(tf.zeros((1, 28, 28, 1)), tf.zeros((3, 3, 1, 1)), 1, "VALID", dilations=2)
-formula = shapes.conv_output_size(28, 3, dilation_rate=2)
-print("28x28, 3x3, d=2, valid:", formula, "| TensorFlow:", tuple(y.shape[1:3]))
+print("TensorFlow:", tuple(y.shape[1:3]))
+
+# %% [lite]
+# TensorFlow's dilated `tf.nn.conv2d` (in the full edition) gives the same 24 x 24.
 
 # %% [markdown]
 # ## Explore
@@ -220,6 +252,11 @@ print("28x28, 3x3, d=2, valid:", formula, "| TensorFlow:", tuple(y.shape[1:3]))
 opening = shapes.windows(8, 3, strides=2, padding=1)
 print("window starts:", [taps[0] for taps in opening.taps], "| never read:", opening.unread)
 print("SAME instead:", shapes.same_padding(8, 3, strides=2))
+
+# %% [lite]
+# In the browser, the line under the controls says *TensorFlow not installed* where the
+# full edition shows TensorFlow's output size, and the picture leaves that line out; the
+# formula's number is the one TensorFlow gives.
 
 # %%
 widgets.ConvExplorer()

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 import convlab
 from convlab import exercises, figures, shapes, viz
 
+# %% tags=tensorflow
 tf = convlab.import_tensorflow()
 import keras  # noqa: E402  (after TensorFlow, which it runs on)
 
@@ -63,8 +64,14 @@ viz.show_feature_maps(y, columns=5, title="10 feature maps from 10 random 5x5x3 
 print("one 3x3x3 filter:", shapes.conv_params(3, 3, 1), "parameters")
 print("one 5x5x3 filter:", 5 * 5 * 3, "weights +1 bias =", shapes.conv_params(5, 3, 1))
 print("ten of them:", shapes.conv_params(5, 3, 10))
+
+# %% tags=tensorflow
 model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Conv2D(10, 5)])
 print("Keras count_params():", model.count_params())
+
+# %% [lite]
+# In the full edition, Keras builds that layer (`Conv2D(10, 5)` on 32 x 32 x 3 input)
+# and its `count_params()` gives the same 760.
 
 # %% [markdown]
 # ## What sharing saves
@@ -182,25 +189,34 @@ print(f"parameters, 1x1 from 64 to 16 channels: {shapes.conv_params(1, 64, 16):,
 figures.conv_flavours(16, 32, kernel_size=3)
 
 # %%
+ours = {
+    "standard Conv2D": shapes.conv_params(3, 16, 32),
+    "1x1 Conv2D": shapes.conv_params(1, 16, 32),
+    "DepthwiseConv2D": shapes.depthwise_params(3, 16),
+    "SeparableConv2D": shapes.separable_params(3, 16, 32),
+}
+for name, count in ours.items():
+    print(f"{name:16s} convlab {count:5,}")
+
+# %% tags=tensorflow
 layers = {
     "standard Conv2D": keras.layers.Conv2D(32, 3),
     "DepthwiseConv2D": keras.layers.DepthwiseConv2D(3),
     "SeparableConv2D": keras.layers.SeparableConv2D(32, 3),
 }
-ours = [
-    shapes.conv_params(3, 16, 32),
-    shapes.depthwise_params(3, 16),
-    shapes.separable_params(3, 16, 32),
-]
-print("1x1 from 16 to 32 channels:", shapes.conv_params(1, 16, 32))
-for (name, layer), count in zip(layers.items(), ours):
+for name, layer in layers.items():
+    count = ours[name]
     model = keras.Sequential([keras.Input((10, 10, 16)), layer])
     keras_count, shape = model.count_params(), model.output_shape
     print(f"{name:16s} convlab {count:5,}  Keras {keras_count:5,}  output {shape}")
 
+# %% [lite]
+# Keras's own layers, built on a 10 x 10 x 16 input in the full edition, count the same
+# parameters.
+
 # %% [markdown]
 # The same computation in `convlab` — a depthwise step followed by a 1x1 step — equals
-# `separable_conv2d`, and both match TensorFlow:
+# `separable_conv2d`:
 
 # %%
 x16 = rng.standard_normal((1, 10, 10, 16)).astype(np.float32)
@@ -208,9 +224,14 @@ depthwise = rng.standard_normal((3, 3, 16, 1)).astype(np.float32)
 pointwise = rng.standard_normal((1, 1, 16, 32)).astype(np.float32)
 two_steps = convlab.conv2d(convlab.depthwise_conv2d(x16, depthwise), pointwise)
 separable = convlab.separable_conv2d(x16, depthwise, pointwise)
-reference = tf.nn.separable_conv2d(x16, depthwise, pointwise, [1, 1, 1, 1], "VALID").numpy()
 print("two steps == separable:", np.allclose(two_steps, separable, atol=1e-4))
+
+# %% tags=tensorflow
+reference = tf.nn.separable_conv2d(x16, depthwise, pointwise, [1, 1, 1, 1], "VALID").numpy()
 print("separable == TensorFlow:", np.allclose(separable, reference, atol=1e-4))
+
+# %% [lite]
+# In the full edition, TensorFlow's `tf.nn.separable_conv2d` gives the same numbers.
 
 # %% [markdown]
 # ## Memory: activations add up fast
@@ -235,9 +256,18 @@ print(f"each layer: {size}x{size}x64 | activations: {activations:,} | bytes: {nb
 
 # %%
 for size in (32, 224):
+    kernel_shape, bias_shape = (3, 3, 3, 64), (64,)  # what Conv2D(64, 3) makes for RGB
+    count = int(np.prod(kernel_shape)) + int(np.prod(bias_shape))
+    out = shapes.conv_output_size(size, 3)
+    print(f"{size}x{size}x3 input: {count:,} parameters, output {out}x{out}x64")
+
+# %% tags=tensorflow
+for size in (32, 224):
     model = keras.Sequential([keras.Input((size, size, 3)), keras.layers.Conv2D(64, 3)])
-    count, shape = model.count_params(), model.output_shape
-    print(f"{size}x{size}x3 input: {count:,} parameters, output {shape}")
+    print(f"Keras, {size}x{size}x3:", f"{model.count_params():,}", model.output_shape)
+
+# %% [lite]
+# Keras counts the same 1,792 parameters for both (in the full edition).
 
 # %% [markdown]
 # The same: 3 x 3 x 3 weights and a bias per filter, whatever the image size. Only the

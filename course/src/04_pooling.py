@@ -17,10 +17,11 @@ from matplotlib.figure import Figure
 import convlab
 from convlab import exercises, figures, shapes, viz, widgets
 
+np.set_printoptions(precision=2, suppress=True)
+
+# %% tags=tensorflow
 tf = convlab.import_tensorflow()
 import keras  # noqa: E402  (after TensorFlow, which it runs on)
-
-np.set_printoptions(precision=2, suppress=True)
 
 # %% [markdown]
 # ## Max and average pooling
@@ -58,7 +59,13 @@ x = np.random.default_rng(0).random((1, 28, 28, 32))
 pooled = convlab.max_pool2d(x, 2)
 print(x.shape, "->", pooled.shape, f"| kept {pooled.size / x.size:.0%} of the activations")
 print("3x3 windows at stride 2 on 13:", shapes.pool_output_size(13, 3, strides=2))
+
+# %% tags=tensorflow
 print("parameters of a pooling layer:", keras.layers.MaxPooling2D(2).count_params())
+
+# %% [lite]
+# A pooling layer has nothing to learn: in the full edition, Keras's
+# `MaxPooling2D(2).count_params()` confirms it has no parameters.
 
 # %% [markdown]
 # The photograph, max-pooled twice: a quarter of the pixels each time, and still
@@ -97,9 +104,15 @@ figures.pooling_windows(nine_grid, 2, padding="same", mode="avg", position=(0, 1
 nine = np.arange(1.0, 10.0).reshape(1, 3, 3, 1)
 print("input:\n", nine[0, :, :, 0])
 print("convlab SAME average:\n", convlab.avg_pool2d(nine, 2, padding="same")[0, :, :, 0])
-print("TensorFlow SAME average:\n", tf.nn.avg_pool2d(nine, 2, 2, "SAME").numpy()[0, :, :, 0])
 zero_padded = np.pad(nine, ((0, 0), (0, 1), (0, 1), (0, 0)))  # one row and column of 0s
 print("if padding counted as 0:\n", convlab.avg_pool2d(zero_padded, 2)[0, :, :, 0])
+
+# %% tags=tensorflow
+print("TensorFlow SAME average:\n", tf.nn.avg_pool2d(nine, 2, 2, "SAME").numpy()[0, :, :, 0])
+
+# %% [lite]
+# TensorFlow's `tf.nn.avg_pool2d(nine, 2, 2, "SAME")` gives `convlab`'s 3, 4.5, 7.5 and
+# 9 (in the full edition), not the zero-padded numbers.
 
 # %% [markdown]
 # **Predict, then run.** Now max pooling, SAME, on the same grid with every value made
@@ -109,9 +122,14 @@ print("if padding counted as 0:\n", convlab.avg_pool2d(zero_padded, 2)[0, :, :, 
 # %%
 negative = -nine
 print("SAME max of -1..-9:\n", convlab.max_pool2d(negative, 2, padding="same")[0, :, :, 0])
+
+# %% tags=tensorflow
 reference = tf.nn.max_pool2d(negative, 2, 2, "SAME").numpy()
 ours = convlab.max_pool2d(negative, 2, padding="same")
 print("matches TensorFlow:", np.array_equal(ours, reference))
+
+# %% [lite]
+# TensorFlow's `tf.nn.max_pool2d` gives the same maxima (in the full edition).
 
 # %% [markdown]
 # None: the padded cells count as $-\infty$, so each window's maximum is its largest
@@ -144,7 +162,13 @@ maps = np.random.default_rng(1).random((1, 7, 7, 512)).astype(np.float32)
 gap = convlab.avg_pool2d(maps, 7)
 print(maps.shape, "->", gap.shape, "| same as mean over height and width:",
       np.allclose(gap[0, 0, 0], maps.mean(axis=(1, 2))[0], atol=1e-6))
+
+# %% tags=tensorflow
 print("Keras GlobalAveragePooling2D:", keras.layers.GlobalAveragePooling2D()(maps).shape)
+
+# %% [lite]
+# Keras's `GlobalAveragePooling2D` layer returns the same 512 numbers per image (in the
+# full edition), without the two axes of length 1.
 
 # %% [markdown]
 # Pooling can also run **across channels** instead of across space:
@@ -154,10 +178,17 @@ print("Keras GlobalAveragePooling2D:", keras.layers.GlobalAveragePooling2D()(map
 
 # %%
 six = np.random.default_rng(2).random((1, 4, 4, 6)).astype(np.float32)
+by_hand = six.reshape(1, 4, 4, 2, 3).max(axis=-1)  # the maximum of each group of 3 channels
+print(six.shape, "->", by_hand.shape)
+
+# %% tags=tensorflow
 across = tf.nn.max_pool(six, ksize=(1, 1, 1, 3), strides=(1, 1, 1, 3), padding="VALID")
-by_hand = six.reshape(1, 4, 4, 2, 3).max(axis=-1)
 same = np.allclose(across, by_hand)
-print(six.shape, "->", tuple(across.shape), "| equals max over groups of 3:", same)
+print("tf.nn.max_pool:", tuple(across.shape), "| equals max over groups of 3:", same)
+
+# %% [lite]
+# In the full edition, `tf.nn.max_pool` with that window gives the same `(1, 4, 4, 2)`
+# maxima as the NumPy line above.
 
 # %% [markdown]
 # ## What pooling buys, and the alternative
