@@ -287,7 +287,7 @@ def test_explorer_follows_its_stride_slider_in_chromium(lab_on_a_copy):
             page.wait_for_timeout(500)  # let the layout settle
             tracks = page.locator(".widget-slider .noUi-target")
             widths = [tracks.nth(i).bounding_box()["width"] for i in range(tracks.count())]
-            assert len(widths) == 8 and min(widths) >= 100, widths
+            assert len(widths) == 7 and min(widths) >= 100, widths  # seven sliders
             box = picture.bounding_box()
             area = page.locator(".jp-NotebookPanel").first.bounding_box()
             assert box["width"] <= area["width"], (box, area)  # the picture fits the page
