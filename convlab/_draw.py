@@ -34,7 +34,7 @@ PALETTE = {
     "window-padding": "#F6C9B4",
     "output": "#CCDDAA",
     "kernel": "#EEDD88",
-    "weight": "#6B2A00",
+    "weight": "#3A1500",
     "dropped": "#CC3311",
     "excluded": "#E4E4E4",
     "empty": "#FFFFFF",

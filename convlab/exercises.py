@@ -824,8 +824,9 @@ EXERCISES: dict[str, Exercise] = {
             docstring=(
                 "Return a 3x3 kernel (a NumPy array) whose valid cross-correlation gives:\n"
                 "    0 everywhere on a flat image; exactly +1 at the two outputs next to a step\n"
-                "    from dark (left) to bright (right) of height 1, and 0 elsewhere; -1 for a\n"
-                "    step from bright to dark; 0 everywhere for a step from top to bottom."
+                "    from dark (left) to bright (right) where the brightness jumps by 1, and 0\n"
+                "    elsewhere; -1 for a step from bright to dark; 0 everywhere for a step from\n"
+                "    top to bottom."
             ),
             body=_code(
                 """

@@ -119,7 +119,7 @@ def _window_frame(
     _draw.cells(ax, roles, at=(x0, top), values=_texts(image), gid="input")
     _draw.outline(ax, x0 + cols[0], top + rows[0], kw, kh, gid="window")
     # The kernel's weights written small in the corner of the cells they multiply.
-    small = max(_draw.points_per_cell(ax) * 0.3, 6.0)
+    small = max(_draw.points_per_cell(ax) * 0.32, 6.0)
     for i, r in enumerate(rows):
         for j, c in enumerate(cols):
             ax.text(
@@ -130,6 +130,7 @@ def _window_frame(
                 va="bottom",
                 fontsize=small,
                 color=PALETTE["weight"],
+                fontweight="bold",
                 zorder=6,
                 gid="weight-text",
             )
@@ -398,7 +399,7 @@ def _conv_frame(ax, layout, position, *, at, image=None, output=None, numbers=Tr
     _draw.cells(ax, roles, at=(x0, y0), values=values, gid="padded-input")
     padding = [(r, c) for (r, c), role in np.ndenumerate(roles) if "padding" in role]
     _draw.hatch(ax, padding, at=(x0, y0), pattern="///", color="#AAAAAA", gid="padding")
-    _draw.hatch(ax, layout.unread_cells(), at=(x0, y0), pattern="xx", gid="dropped")
+    _draw.hatch(ax, layout.unread_cells(), at=(x0, y0), pattern="xx", gid="dropped", alpha=0.55)
     rows, cols = w.taps[position[0]], w.taps[position[1]]
     _draw.outline(
         ax,
@@ -413,28 +414,17 @@ def _conv_frame(ax, layout, position, *, at, image=None, output=None, numbers=Tr
     out_roles[position] = "window"
     out_values = _texts(output) if numbers and output is not None else None
     _draw.cells(ax, out_roles, at=(ox, y0), values=out_values, gid="output")
-    if labels:
-        fontsize = 8.5
-        for first, last in _bands(w.unread):
-            _draw.caption(
-                ax,
-                x0 + size + 0.15,
-                y0 + (first + last + 1) / 2,
-                "not\nread",
-                fontsize=fontsize,
-                color=PALETTE["dropped"],
-                linespacing=0.9,
-            )
-            _draw.caption(
-                ax,
-                x0 + (first + last + 1) / 2,
-                y0 + size + 0.15,
-                "not read",
-                fontsize=fontsize,
-                color=PALETTE["dropped"],
-                ha="center",
-                va="top",
-            )
+    if labels and w.unread:  # one label, under the grid's right end
+        _draw.caption(
+            ax,
+            x0 + size,
+            y0 + size + 0.15,
+            "red ×: not read",
+            fontsize=8.5,
+            color=PALETTE["dropped"],
+            ha="right",
+            va="top",
+        )
 
 
 def _check_image(fn, image, n):
@@ -583,7 +573,7 @@ def _conv_frame_small(ax, layout, position, *, at):
     _draw.cells(ax, roles, at=(x0, y0), gid="padded-input")
     padding = [(r, c) for (r, c), role in np.ndenumerate(roles) if "padding" in role]
     _draw.hatch(ax, padding, at=(x0, y0), pattern="///", color="#AAAAAA", gid="padding")
-    _draw.hatch(ax, layout.unread_cells(), at=(x0, y0), pattern="xx", gid="dropped")
+    _draw.hatch(ax, layout.unread_cells(), at=(x0, y0), pattern="xx", gid="dropped", alpha=0.55)
     rows, cols = w.taps[position[0]], w.taps[position[1]]
     _draw.outline(
         ax,
@@ -627,8 +617,8 @@ def same_padding_split(n=28, kernel_size=5, *, strides=2, fig=None):
         ax,
         0,
         0.4,
-        f"SAME, n={n}, k={kernel_size}, s={strides}: out = ⌈{n} / {strides}⌉ = {out} windows "
-        f"need {total} padding cells: {w.before} before, {w.after} after",
+        f"SAME, n={n}, k={kernel_size}, s={strides}: ⌈{n} / {strides}⌉ = {out} windows; "
+        f"they need {total} padding cells, {w.before} before and {w.after} after",
         fontsize=10,
     )
     roles = np.array([["padding"] * w.before + ["input"] * n + ["padding"] * w.after], dtype=object)
@@ -661,15 +651,16 @@ def same_padding_split(n=28, kernel_size=5, *, strides=2, fig=None):
 
 # ------------------------------------------------------------ 03: channels as volumes
 _DEPTH = (0.55, -0.42)  # board offset of one channel further back (oblique projection)
+# One colour per filter (never the window's orange, which means "this position").
 _FILTER_COLOURS = (
     "#EEDD88",
     "#77AADD",
-    "#EE8866",
     "#44BB99",
     "#FFAABB",
     "#99DDFF",
     "#BBCC33",
     "#AAAA00",
+    "#DDDDDD",
 )
 
 
@@ -750,7 +741,8 @@ def filter_volumes(in_channels=3, filters=4, *, kernel_size=3, n=6, fig=None):
     input_w = n + dx * (drawn_c - 1)
     panel = input_w + 1.2 + 2 * filter_w + 0.6 + 1.2 + out + dx * (drawn_f - 1) + 0.3
     description = (
-        f"filter_volumes: {n}x{n}x{c} input; one {k}x{k}x{c} filter ({per_filter} parameters)"
+        f"filter_volumes: {n}x{n}x{c} input; one {k}x{k}x{c} filter ({k * k * c} weights + 1 "
+        f"bias = {per_filter} parameters)"
         f" -> one {out}x{out} map; {f} filters ({shapes.conv_params(k, c, f):,} parameters) -> "
         f"{out}x{out}x{f}"
     )
@@ -920,9 +912,9 @@ def conv_flavours(in_channels=16, filters=32, *, kernel_size=3, fig=None):
         ),
     ]
     per_channel = 2.4 / max(c, f)  # depth of one channel, in board units
-    size = 3.0
+    size = 4.5  # volumes' front faces, larger than any filter's
     lift = -_DEPTH[1] * per_channel * max(c, f)
-    panel_w, panel_h = 17.0, 2.6 + lift + size + 2.2
+    panel_w, panel_h = 20.0, 2.6 + lift + size + 2.2
     description = (
         f"conv_flavours: {c} -> {f} channels, {k}x{k} kernels: "
         + ", ".join(f"{name.split(' ')[0]} {count:,}" for name, _, count, _, _ in panels)
@@ -965,6 +957,7 @@ def conv_flavours(in_channels=16, filters=32, *, kernel_size=3, fig=None):
                         gid="filter",
                     )
                 width = kk + 1.0 + per_channel * _DEPTH[0]
+                label += "\n(3 drawn)"
             _draw.caption(ax, x + kk / 2, y + size + 0.3, label, fontsize=8, ha="center", va="top")
             x += width
         x += 1.0
@@ -1071,9 +1064,8 @@ def im2col(image, kernel, *, highlight=1, fig=None):
     middle = top + min(oh * ow, kh * kw) / 2
     _draw.caption(ax, kx - 0.75, middle, "@", fontsize=14, ha="center")
     _draw.caption(ax, ox - 0.75, middle, "=", fontsize=14, ha="center")
-    _draw.arrow(
-        ax, (ox + 1.2, top + oh * ow / 2), (gx - 0.2, top + oh / 2), text="reshape", fontsize=8
-    )
+    _draw.arrow(ax, (ox + 1.2, top + oh * ow / 2), (gx - 0.2, top + oh / 2))
+    _draw.caption(ax, gx - 0.1, top + oh + 0.9, "reshaped", fontsize=8, va="top")
     _draw.arrow(ax, (w + 0.1, top + row + kh / 2), (px - 0.1, top + highlight + 0.5), rad=-0.2)
     _draw.caption(
         ax,
@@ -1171,7 +1163,7 @@ def pooling_windows(
     fig, ax = _draw.board(
         fig,
         width,
-        top + max(ph, oh) + (2.2 if text else 0.6),
+        top + max(ph, oh) + (2.2 if text else 0.8),
         max_width=9.0,
         description=description,
     )
@@ -1183,7 +1175,7 @@ def pooling_windows(
     excluded = list(zip(*np.nonzero(~real), strict=True))
     _draw.hatch(ax, excluded, at=(0, top), pattern="///", color="#AAAAAA", gid="excluded")
     unread = [(i, j) for i in range(ph) for j in range(pw) if i in rows.unread or j in cols.unread]
-    _draw.hatch(ax, unread, at=(0, top), pattern="xx", gid="dropped")
+    _draw.hatch(ax, unread, at=(0, top), pattern="xx", gid="dropped", alpha=0.55)
     for r, c in chosen:
         rr, cc = rows.taps[r], cols.taps[c]
         _draw.outline(

@@ -80,7 +80,8 @@ def _number(value, decimals) -> str:
 def show_kernel(kernel, *, ax=None, title=None, decimals=2, limit=None):
     """Show a 2-D kernel as a heat map with its numbers written in each cell.
 
-    Signed kernels use a diverging colormap centred on zero. ``limit`` fixes the
+    Colours are diverging and centred on zero (red positive, blue negative, white
+    zero) for every kernel, signed or not. ``limit`` fixes the
     colour scale to ``[-limit, limit]`` (so that several kernels share one scale);
     ``decimals=None`` leaves the numbers out (for kernels drawn small).
 
@@ -96,12 +97,10 @@ def show_kernel(kernel, *, ax=None, title=None, decimals=2, limit=None):
             f"show_kernel: `limit` must be a positive number or None; received limit={limit!r}."
         )
     fig, ax = _axes(ax, (0.6 * kernel.shape[1] + 1, 0.6 * kernel.shape[0] + 1))
-    shared = limit is not None  # kernels compared side by side: one diverging scale
-    limit = float(limit) if shared else _symmetric_limit(kernel)
-    if shared or _is_signed(kernel):
-        ax.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
-    else:
-        ax.imshow(kernel, cmap="Greys", vmin=0, vmax=limit)
+    limit = float(limit) if limit is not None else _symmetric_limit(kernel)
+    # Always the same diverging scale, so every kernel reads alike: red positive,
+    # blue negative, white zero, and the stronger the colour, the larger the weight.
+    ax.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
     if decimals is not None:
         for (row, col), value in np.ndenumerate(kernel):
             shade = abs(value) / limit

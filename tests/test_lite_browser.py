@@ -187,8 +187,8 @@ def test_notebook_01_runs_and_its_playground_redraws(page, base):
         kernel = page.locator(SELECTORS["dropdown"], has_text="kernel").locator("select")
         kernel.scroll_into_view_if_needed()
         kernel.select_option("sobel_x")
-        label = page.locator(SELECTORS["widget_text"], has_text="kernel sum")
-        expect(label).to_contain_text("kernel sum 0", timeout=30_000)
+        label = page.locator(SELECTORS["widget_text"], has_text="Weights sum to")
+        expect(label).to_contain_text("Weights sum to 0", timeout=30_000)
         expect(picture).not_to_have_attribute("src", before, timeout=30_000)
         assert_no_errors(page)
     finally:
@@ -203,7 +203,8 @@ def test_notebook_02_explorer_and_exercise(page, base):
         run_all(page)
         assert_no_errors(page)
         label = page.locator(SELECTORS["widget_text"], has_text="formula")
-        expect(label).to_contain_text("= 3", timeout=30_000)  # 7 cells, 3x3 kernel, stride 2
+        # It opens on 8 cells padded by 1, a 3x3 kernel at stride 2: 4 outputs.
+        expect(label).to_contain_text("/ 2) + 1 = 4", timeout=30_000)
         picture = page.locator(SELECTORS["widget_picture"]).first
         before = picture.get_attribute("src")
 
@@ -213,24 +214,29 @@ def test_notebook_02_explorer_and_exercise(page, base):
         track = slider.locator(SELECTORS["slider_track"]).bounding_box()
         page.mouse.click(track["x"] + track["width"] * 2 / 3, track["y"] + track["height"] / 2)
         expect(slider.locator(SELECTORS["slider_readout"])).to_have_text("3", timeout=30_000)
-        expect(label).to_contain_text("/ 3) + 1 = 2", timeout=30_000)
+        expect(label).to_contain_text("/ 3) + 1 = 3", timeout=30_000)
         expect(picture).not_to_have_attribute("src", before or "", timeout=30_000)
         screenshot(page, "lite-02-explorer.png")
 
-        exercise = page.locator(SELECTORS["code_cell"], has_text="def output_size(n, k, s, p)")
+        exercise = page.locator(SELECTORS["code_cell"], has_text="def same_padding(n, k, s, d)")
         check = page.locator(
-            SELECTORS["code_cell"], has_text='exercises.check("output_size", output_size)'
+            SELECTORS["code_cell"], has_text='exercises.check("same_padding", same_padding)'
         )
         verdict = check.locator(SELECTORS["output"])
-        expect(verdict).to_contain_text("output_size: not attempted")
-        write_and_run(page, exercise, "def output_size(n, k, s, p):\n    return n + 2 * p - k + 1")
+        expect(verdict).to_contain_text("same_padding: not attempted")
+        body = (
+            "    out = -(-n // s)\n"
+            "    total = max((out - 1) * s + {k} - n, 0)\n"
+            "    return total // 2, total - total // 2"
+        )
+        wrong = "def same_padding(n, k, s, d):\n" + body.format(k="k")  # forgets the dilation
+        write_and_run(page, exercise, wrong)
         expect(verdict).to_contain_text(
-            "[x] output_size: failed - it ignores the stride", timeout=30_000
+            "[x] same_padding: failed - the dilation is ignored", timeout=30_000
         )
-        write_and_run(
-            page, exercise, "def output_size(n, k, s, p):\n    return (n + 2 * p - k) // s + 1"
-        )
-        expect(verdict).to_contain_text("[ok] output_size: passed", timeout=30_000)
+        right = "def same_padding(n, k, s, d):\n" + body.format(k="(k + (k - 1) * (d - 1))")
+        write_and_run(page, exercise, right)
+        expect(verdict).to_contain_text("[ok] same_padding: passed", timeout=30_000)
         assert_no_errors(page)
     finally:
         screenshot(page, "lite-02-padding-and-stride.png")

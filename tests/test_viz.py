@@ -44,9 +44,11 @@ def test_show_kernel_writes_every_number():
     assert image.get_clim() == (-2.0, 2.0)
 
 
-def test_show_kernel_unsigned_uses_a_sequential_map():
+def test_show_kernel_uses_one_diverging_scale_for_every_kernel():
+    # Unsigned kernels too: red positive, blue negative, white zero, as the course says.
     fig = viz.show_kernel(kernels.get("box_blur"))
-    assert fig.axes[0].images[0].get_cmap().name == "Greys"
+    image = fig.axes[0].images[0]
+    assert image.get_cmap().name == "RdBu_r" and image.get_clim() == (-1 / 9, 1 / 9)
     assert fig.axes[0].texts[0].get_text() == "0.11"
 
 

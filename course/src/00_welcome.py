@@ -39,9 +39,9 @@
 # claims) are pointed out and corrected where they come up.
 #
 # The code you import comes from `convlab`, a small library written for this course:
-# NumPy versions of every operation (a readable loop and a fast twin) that give
-# TensorFlow's numbers to float32 precision, plus the figures and explorers you will
-# see.
+# NumPy versions of every operation (a readable loop and a fast twin) that give the same
+# numbers as TensorFlow, Google's library for deep learning (to float32 precision),
+# plus the figures and explorers you will see.
 
 # %%
 %matplotlib inline
@@ -57,8 +57,7 @@ from convlab import exercises
 # %% [markdown]
 # ## Environment check
 #
-# The next cell reports the versions this notebook runs with. (Such output depends on
-# your machine, so the notebook tests do not compare it.)
+# The next cell reports the versions of the libraries this notebook runs with.
 
 # %% tags=nbval-ignore-output
 import platform
@@ -73,9 +72,10 @@ print(f"ipywidgets  {ipywidgets.__version__}")
 print(f"convlab     {convlab.__version__}")
 
 # %% [markdown] tags=tensorflow
-# Then TensorFlow, and whether it sees a GPU. A GPU only matters for notebook 06, where
-# a network is trained; there, the training cell prints how long each pass over the
-# data took on your machine. Everything else runs on any CPU.
+# Then TensorFlow, and whether it sees a GPU (a graphics card, which does the many
+# multiplications of a neural network in parallel). A GPU only matters for notebook 06,
+# where a network is trained; there, the training cell prints how long each pass over
+# the data took on your machine. Everything else runs on any CPU.
 
 # %% tags=nbval-ignore-output,tensorflow
 tf = convlab.import_tensorflow()
@@ -92,10 +92,11 @@ print("GPU:", names if gpus else "none: notebook 06 trains on the CPU")
 
 # %% [markdown] tags=tensorflow
 # A quick health check that matters more than version numbers: does `convlab` give the
-# same answer as TensorFlow on this machine? Both compute in float32, which keeps
-# about seven significant digits, and may add the same numbers in a different order;
-# "the same" therefore means equal to within float32 rounding (`np.allclose` with a
-# tolerance of 1e-5).
+# same answer as TensorFlow on this machine? The cell runs one convolution both ways;
+# don't mind the words yet (convolution, kernel, stride, padding: notebooks 01 and 02
+# explain them). Both compute in float32, which keeps about seven significant digits,
+# and may add the same numbers in a different order; "the same" therefore means equal
+# to within float32 rounding (`np.allclose` with a tolerance of 1e-5).
 
 # %% tags=tensorflow
 rng = np.random.default_rng(0)

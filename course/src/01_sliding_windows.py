@@ -1,12 +1,13 @@
 # %% [markdown]
 # # 01 — Sliding windows
 #
-# A convolutional layer does one simple thing many times: it lays a small grid of
-# weights, the **kernel**, over a patch of the image, multiplies cell by cell, adds
-# everything up, and writes that one number to the output. Then it slides the kernel
-# one step and does it again. This notebook builds that operation by hand, applies
-# classic hand-made kernels to a real photograph, and shows why sharing one kernel
-# across the whole image is the right idea.
+# A neural network is a chain of **layers**: each takes an array and computes a new
+# array from it. A *convolutional* layer does one simple thing many times: it lays a
+# small grid of numbers, the **kernel** (its *weights*), over a patch of the image,
+# multiplies cell by cell, adds everything up, and writes that one number to the
+# output. Then it slides the kernel one step and does it again. This notebook builds
+# that operation by hand, applies classic hand-made kernels to a real photograph, and
+# shows why sharing one kernel across the whole image is the right idea.
 
 # %%
 %matplotlib inline
@@ -27,7 +28,7 @@ np.set_printoptions(precision=2, suppress=True)
 #
 # `convlab.data.photo()` loads a portrait of Grace Hopper that ships with matplotlib (no
 # download), as floats between 0 and 1. In colour it has three channels — red, green,
-# blue — on the last axis; in gray, one value per pixel.
+# blue — on the last axis; in grey, one value per pixel.
 
 # %%
 photo = convlab.data.photo()
@@ -75,7 +76,8 @@ print("as a dot product:", window.ravel() @ kernel.ravel())
 #
 # Do that at every position where the kernel fits and you get a new image, the
 # **feature map**. The figure shows four of the nine steps: the output fills up in
-# reading order, one cell per window.
+# reading order, one cell per window (green: computed at an earlier step; orange: this
+# step's).
 
 # %%
 figures.window_steps(image, kernel)
@@ -101,9 +103,10 @@ print(slide(image, kernel))
 # %% [markdown]
 # This is what deep learning calls a **convolution**, and it is exactly
 # `convlab.naive.conv2d` (the readable version) and `convlab.conv2d` (the fast one).
-# They work on NHWC batches (notebook 00) with many channels and filters, so the
-# image gets a batch and a channel axis and the kernel becomes a filter of shape
-# `(height, width, in channels, out channels)`:
+# They work on NHWC batches (notebook 00) and on many channels at once, so the image
+# gets a batch and a channel axis, and the kernel becomes a **filter**: the same
+# weights in a 4-D array of shape `(height, width, in channels, out channels)`, here
+# `(3, 3, 1, 1)` (notebook 03 is about the two channel axes):
 
 # %%
 batch = image[None, :, :, None]  # (1, 5, 5, 1)
@@ -120,7 +123,9 @@ print("loop == convlab.conv2d:", np.allclose(slide(image, kernel), fast))
 # For a symmetric kernel the two agree; for an asymmetric one they do not. A kernel
 # whose only 1 sits right of centre makes the difference visible: cross-correlation
 # gives each output pixel the value one step to its right, so a single bright dot moves
-# one step **left**; the flipped kernel moves it one step **right**.
+# one step **left**; the flipped kernel moves it one step **right**. (The 3 x 3 output
+# is smaller than the 5 x 5 input: output cell `[1, 1]` has its window centred on input
+# `[2, 2]`, where the dot is, so "one step left" is output `[1, 0]`.)
 
 # %%
 impulse = np.zeros((5, 5))
@@ -131,9 +136,10 @@ print("cross-correlation (what TensorFlow does):\n", slide(impulse, shift))
 print("textbook convolution (kernel flipped):\n", slide(impulse, shift[::-1, ::-1]))
 
 # %% [markdown]
-# Since a network *learns* its kernels, the flip does not matter for training — it would
-# simply learn flipped weights. It matters when you port code or compare with SciPy's
-# `convolve2d`, which flips.
+# A network *learns* its kernels: training (notebook 06) adjusts their numbers
+# automatically. So the flip does not matter for training — it would simply learn
+# flipped weights. It matters when you port code or compare with `convolve2d` from
+# SciPy (a library of scientific routines), which flips.
 #
 # **Predict, then run.** A step image: dark (0) on the left, bright (1) on the right.
 # The one-row kernel `[1, 0, -1]` is laid on each window of three neighbouring pixels.
@@ -150,7 +156,9 @@ print(slide(step, np.array([[1.0, 0.0, -1.0]])))
 # ## Kernels that need no training
 #
 # Long before neural networks, image processing used hand-made kernels. `convlab.kernels`
-# has the classics; each is 3 x 3. Blue cells are negative weights, red positive:
+# has the classics; each is 3 x 3. Every kernel is drawn on the same kind of scale: red
+# cells are positive weights, blue negative, white zero, and the stronger the colour,
+# the larger the weight compared with the kernel's largest:
 
 # %%
 print(kernels.names(), "| each", kernels.get("edge").shape)
@@ -172,12 +180,14 @@ for name in kernels.names():
     print(f"{name:14s} sum = {kernels.get(name).sum():5.2f}")
 
 # %% [markdown]
-# Applied to the gray photograph (with `padding="same"` so the size stays, see notebook
+# Applied to the grey photograph (with `padding="same"` so the size stays, see notebook
 # 02): blurs average the neighbourhood; sharpen adds the image's edges to itself; the
-# edge (Laplacian) kernel lights up every outline; Sobel x responds to brightness
-# changing from left to right (red where it gets brighter to the right, blue where it
-# gets darker), Sobel y to changes from top to bottom; emboss makes a relief lit from
-# the top left.
+# edge kernel (the *Laplacian*: a pixel minus its neighbours) lights up every outline;
+# Sobel x responds to brightness changing from left to right (red where it gets
+# brighter to the right, blue where it gets darker), Sobel y to changes from top to
+# bottom; emboss makes a relief lit from the top left. The frame around the edge
+# detectors' pictures comes from that padding: at the border the photo meets a ring of
+# zeros, which looks like an edge.
 
 # %%
 gray_batch = gray[None, :, :, None]
@@ -199,7 +209,8 @@ fig
 #
 # To blur a colour photo without changing its colours, each output channel must see
 # only its own input channel: the 2-D blur sits on the "diagonal" `c == f` and every
-# other weight is 0. `kernels.per_channel` builds exactly that. The notes put the blur
+# other weight is 0 (notebook 03 comes back to channels in depth). `kernels.per_channel`
+# builds exactly that. The notes put the blur
 # in *every* slot instead — then each output channel is the blur of R + G + B, and
 # colours turn grey. A single red pixel shows the difference:
 
@@ -228,12 +239,13 @@ fig
 # %% [markdown]
 # ## Try it: the kernel playground
 #
-# Pick a kernel or type your own nine numbers (fractions like `1/9` work), in colour or
-# gray. The line under the controls says what the weights add up to and how the result
-# is shown: kernels that add up to 1 are clipped to [0, 1] like the photo; kernels that
-# add up to 0 are shown signed (red and blue) in gray, and as the size of the response
-# in colour. Editing a number turns the kernel into "custom". (Needs a running kernel:
-# on GitHub you see a still picture.)
+# Pick a kernel or type your own nine numbers (fractions like `1/9` work), on the colour
+# photo or, with the box unticked, the grey one. The line under the controls says what
+# the weights add up to and how the result is shown: kernels that add up to 1 are
+# clipped to [0, 1] like the photo; kernels that add up to 0 are shown signed (red and
+# blue) on the grey photo, and as the size of the response on the colour one. Editing a
+# number turns the kernel into "custom". (The explorer needs Python running behind the
+# notebook: on GitHub you see a still picture.)
 
 # %%
 convlab.widgets.KernelPlayground()
@@ -289,10 +301,11 @@ exercises.check("strided_correlate", strided_correlate)
 # %% [markdown]
 # **2.** Design a kernel. `vertical_edge_kernel()` returns a 3 x 3 array whose
 # cross-correlation (valid, as `slide` computes it) gives 0 on a flat image, exactly +1
-# at the two outputs next to a step from dark on the left to bright on the right (a
-# step of height 1, like the one in the prediction above), -1 for the opposite step,
-# and 0 everywhere for a step from top to bottom. Many kernels work; the check tries
-# yours on four test images and says which one it gets wrong.
+# at the two outputs next to a step from dark on the left to bright on the right (the
+# brightness jumping by 1, as in the prediction above), -1 for the opposite step, and 0
+# everywhere for a step from top to bottom. Careful: the prediction's kernel
+# `[1, 0, -1]` gives -1 for a dark-to-bright step, not +1. Many kernels work; the check
+# tries yours on four test images and says which one it gets wrong.
 
 # %% [exercise] vertical_edge_kernel
 

@@ -88,9 +88,10 @@ print("k=4: total padding needed", 4 - 1, "-> split", shapes.same_padding(32, 4)
 # %% [markdown]
 # ## TensorFlow's `"VALID"` and `"SAME"`
 #
-# Keras layers (`keras.layers.Conv2D`, notebook 05) do not take a number `p`: they take
-# a name, `"valid"` or `"same"`. The lower-level `tf.nn.conv2d` takes either a name or
-# explicit `(before, after)` padding for every axis, as the cells below show.
+# Keras, TensorFlow's library of ready-made layers (`keras.layers.Conv2D`, notebook 05),
+# does not take a number `p`: it takes a name, `"valid"` or `"same"`. The lower-level
+# `tf.nn.conv2d` takes either a name or explicit `(before, after)` padding for every
+# axis, as the cells below show.
 #
 # * `"VALID"` means no padding: $\text{out} = \lceil (n - k + 1) / s \rceil$, the same
 #   number as the formula with `p = 0`.
@@ -213,7 +214,7 @@ for k, s in [(7, 1), (5, 2)]:
 # %% [markdown]
 # ## Dilation
 #
-# A **dilated** (or *atrous*) kernel spaces its taps `d` cells apart, so a 3 x 3 kernel
+# A **dilated** kernel spaces its weights (its *taps*) `d` cells apart, so a 3 x 3 kernel
 # at `d = 2` covers a 5 x 5 area with still only 9 weights: in the figure, the orange
 # cells are the 9 cells one window reads, and the outlined square is the area it spans,
 # with holes between the taps. Its effective size is $k + (k - 1)(d - 1)$, which

@@ -2,8 +2,9 @@
 # # 03 — Channels and parameter sharing
 #
 # Real layers take many channels in and produce many channels out. This notebook counts
-# what that costs — weights, and the memory for activations — and shows why sharing
-# one filter across all positions is what makes convolutional layers affordable.
+# what that costs — weights, and the memory for the values the layers output (called
+# **activations**) — and shows why sharing one filter across all positions is what
+# makes convolutional layers affordable.
 
 # %%
 %matplotlib inline
@@ -32,19 +33,20 @@ import keras  # noqa: E402  (after TensorFlow, which it runs on)
 #
 # The figure draws volumes as stacked slabs, one per channel. Left: a 6 x 6 image with 3
 # channels; the dashed box is one 3 x 3 x 3 filter's place, reaching through all three
-# channels, and the numbers it covers add up to the one orange value of a 4 x 4 map.
-# Right: four filters, each in its own colour, make four maps — an output of depth 4.
+# channels: its 27 weights times the 27 values under them add up to the one orange value
+# of a 4 x 4 map. Right: four filters, each in its own colour, make four maps, each map
+# in its filter's colour — an output of depth 4.
 
 # %%
 figures.filter_volumes(3, 4, kernel_size=3, n=6)
 
 # %% [markdown]
-# The same with numbers: ten random 5 x 5 x 3 filters on a 32 x 32 RGB image give ten
-# feature maps.
+# The same on the colour photograph: ten random 5 x 5 x 3 filters give ten feature maps,
+# each a different mix of the three colour channels' neighbourhoods.
 
 # %%
 rng = np.random.default_rng(0)
-x = rng.random((1, 32, 32, 3)).astype(np.float32)  # one 32 x 32 RGB image
+x = convlab.data.photo()[None]  # one RGB image, (1, 150, 128, 3)
 kernel = rng.standard_normal((5, 5, 3, 10)).astype(np.float32)  # 10 filters of 5 x 5 x 3
 y = convlab.conv2d(x, kernel)
 print("input", x.shape, "* kernel", kernel.shape, "->", y.shape)
@@ -55,8 +57,8 @@ viz.show_feature_maps(y, columns=5, title="10 feature maps from 10 random 5x5x3 
 # %% [markdown]
 # ## Counting parameters
 #
-# Each filter has `k * k * c_in` weights and one bias (a number added to its sum, one
-# per filter), so a layer has $(k \cdot k \cdot c_{in} + 1) \cdot K$ parameters — the
+# Each filter has `k * k * c_in` weights and one **bias** (a number added to its sum,
+# one per filter), so a layer has $(k \cdot k \cdot c_{in} + 1) \cdot K$ parameters — the
 # figure above counts 28 per 3 x 3 x 3 filter. One 5 x 5 x 3 filter: 75 weights + 1
 # bias = 76. Ten of them: 760. Keras agrees:
 
@@ -124,8 +126,9 @@ print("entries:", matrix.size, "| non-zero:", np.count_nonzero(matrix),
 # %%
 fig = Figure(figsize=(7, 2.2), layout="constrained")
 ax = fig.subplots()
-ax.imshow(matrix, cmap="viridis")
-ax.set_title("the 4 x 16 matrix of a 3x3 convolution on 4x4 (0 = dark)")
+shown = ax.imshow(matrix, cmap="Purples", vmin=0)
+fig.colorbar(shown, ax=ax, label="weight")
+ax.set_title("the 4 x 16 matrix of a 3x3 convolution on 4x4 (0 = white)")
 ax.set_xlabel("input pixel")
 ax.set_ylabel("output pixel")
 fig
@@ -134,14 +137,16 @@ fig
 # ## How `convlab.conv2d` computes it: one matrix product (im2col)
 #
 # That matrix is mostly zeros, so libraries turn the product around. Copy each window of
-# the input into one row of a **patch matrix** ("image to columns", *im2col*): for a
+# the input into one row of a **patch matrix** (*im2col*, "image to columns": the name
+# comes from the first descriptions, which put each window in a column): for a
 # 4 x 4 image and a 3 x 3 kernel, 4 windows of 9 numbers each. Read the kernel row by row
 # into one column of 9 numbers. Then one matrix product gives every output at once: row
 # `i` of the patch matrix times the kernel column is output `i`. In the figure the
 # second window (orange) becomes the second row, and its product, -4, the second
 # output. With many channels the rows hold `k * k * c_in` numbers, and with `K` filters
 # the kernel has `K` columns. This is how `convlab.conv2d` works (a block of rows at a
-# time), and how most libraries compute convolutions on CPUs and GPUs.
+# time), and a common way for libraries to compute convolutions (others use fast
+# Fourier transforms, or Winograd's method for small kernels).
 
 # %%
 small = np.array([[3, 0, 1, 2], [1, 5, 8, 9], [2, 7, 2, 5], [0, 1, 3, 1]], dtype=float)
@@ -183,7 +188,8 @@ print(f"parameters, 1x1 from 64 to 16 channels: {shapes.conv_params(1, 64, 16):,
 # depth of each box standing for its number of channels: standard filters are as deep
 # as the input, 1x1 filters are one cell wide but just as deep, depthwise filters are
 # flat (one channel each). Standard 4,640 parameters; 1x1 544; depthwise alone 160 (and
-# it still has 16 channels out); separable 688.
+# it still has 16 channels out); separable 688. (Not 160 + 544: a separable layer keeps
+# only the final 32 biases, so it is 144 depthwise weights + 512 pointwise weights + 32.)
 
 # %%
 figures.conv_flavours(16, 32, kernel_size=3)
@@ -197,6 +203,7 @@ ours = {
 }
 for name, count in ours.items():
     print(f"{name:16s} convlab {count:5,}")
+print("separable:", 3 * 3 * 16, "depthwise weights +", 16 * 32, "pointwise weights +", 32, "biases")
 
 # %% tags=tensorflow
 layers = {
@@ -238,9 +245,10 @@ print("separable == TensorFlow:", np.allclose(separable, reference, atol=1e-4))
 #
 # Parameters are not the only cost. Three 3 x 3 convolutions with 64 filters and
 # padding 1 on a 224 x 224 x 3 image keep the size, so each produces a 224 x 224 x 64
-# volume: 9,633,792 activations for the three layers, per image. Training keeps each
-# activation and its gradient, in float32 (4 bytes): 77,070,336 bytes, about 73.5 MiB —
-# for one image, before the batch size multiplies it.
+# volume: 9,633,792 activations for the three layers, per image. Training also keeps,
+# for each activation, its *gradient* (how much the network's error changes with it;
+# notebook 06): in float32 (4 bytes each), 77,070,336 bytes, about 73.5 MiB — for one
+# image, before the batch size multiplies it.
 
 # %%
 size = shapes.conv_output_size(224, 3, padding=1)
@@ -271,7 +279,8 @@ for size in (32, 224):
 
 # %% [markdown]
 # The same: 3 x 3 x 3 weights and a bias per filter, whatever the image size. Only the
-# output (and the memory for it) grows with the image.
+# output (and the memory for it) grows with the image. (In Keras's output shapes, the
+# first entry, `None`, is the batch size, left open.)
 #
 # ## Summary
 #

@@ -52,7 +52,8 @@ print("average:\n", convlab.avg_pool2d(batch, 2)[0, :, :, 0])
 # size is the convolution formula without padding,
 # $\lfloor (n - k) / s \rfloor + 1$. With 2 x 2 windows at stride 2 each side halves,
 # so 25 % of the activations remain. A layer can also use **overlapping** windows, for
-# example 3 x 3 at stride 2 (as in AlexNet): 13 becomes 6.
+# example 3 x 3 at stride 2 (as in AlexNet, the network that made convolutional
+# networks famous): 13 becomes 6.
 
 # %%
 x = np.random.default_rng(0).random((1, 28, 28, 32))
@@ -116,8 +117,8 @@ print("TensorFlow SAME average:\n", tf.nn.avg_pool2d(nine, 2, 2, "SAME").numpy()
 
 # %% [markdown]
 # **Predict, then run.** Now max pooling, SAME, on the same grid with every value made
-# negative (-1 to -9). If the padding were zeros, which outputs would be 0? What does
-# TensorFlow give?
+# negative (-1 to -9). If the padding were zeros, which outputs would be 0? What do
+# TensorFlow and `convlab` give?
 
 # %%
 negative = -nine
@@ -132,8 +133,10 @@ print("matches TensorFlow:", np.array_equal(ours, reference))
 # TensorFlow's `tf.nn.max_pool2d` gives the same maxima (in the full edition).
 
 # %% [markdown]
-# None: the padded cells count as $-\infty$, so each window's maximum is its largest
-# *real* value (the figure marks them `-∞`).
+# With zeros as padding, the three windows that reach into the padding would give 0
+# (a zero beats every negative value): outputs `[0, 1]`, `[1, 0]` and `[1, 1]`. But
+# TensorFlow's padded cells count as $-\infty$, so each window's maximum is its largest
+# *real* value, and no output is 0 (the figure marks the padded cells `-∞`).
 
 # %%
 figures.pooling_windows(-nine_grid, 2, padding="same", mode="max")
@@ -154,8 +157,9 @@ widgets.PoolExplorer()
 # ## Global average pooling and pooling across channels
 #
 # **Global average pooling** uses one window as large as the whole map: each channel
-# becomes a single number. Many modern networks end with it instead of a large dense
-# layer. A 7 x 7 x 512 map becomes 512 numbers:
+# becomes a single number. Many modern networks end with it instead of a large *dense*
+# layer (one in which every output is a weighted sum of all the inputs, notebook 05). A
+# 7 x 7 x 512 map becomes 512 numbers:
 
 # %%
 maps = np.random.default_rng(1).random((1, 7, 7, 512)).astype(np.float32)
@@ -195,11 +199,12 @@ print("tf.nn.max_pool:", tuple(across.shape), "| equals max over groups of 3:", 
 #
 # * **Less computation** in the layers that follow: every 2 x 2 pooling divides the
 #   positions by 4.
-# * **Invariance to small shifts**: moving the input by one pixel often leaves the
-#   maximum of each window unchanged — but not always. Below, a single bright pixel
-#   (left) moves one step to the right inside its 2 x 2 window (middle): the pooled map
-#   does not change. Moved one more step (right), it crosses into the next window, and
-#   the output's 1 moves with it.
+# * **Invariance to small shifts** (the output does not change at all, where notebook
+#   01's *equivariance* meant it moves along with the input): moving the input by one
+#   pixel often leaves the maximum of each window unchanged — but not always. Below, a
+#   single bright pixel (left) moves one step to the right inside its 2 x 2 window
+#   (middle): the pooled map does not change. Moved one more step (right), it crosses
+#   into the next window, and the output's 1 moves with it.
 
 # %%
 dot = np.zeros((1, 6, 6, 1))
@@ -227,7 +232,8 @@ print("moved 2 right, pooled map unchanged:", np.array_equal(pooled, convlab.max
 
 # %%
 x = np.random.default_rng(3).random((1, 28, 28, 32)).astype(np.float32)
-strided = convlab.conv2d(x, np.zeros((3, 3, 32, 32), np.float32), strides=2, padding="same")
+kernel = np.random.default_rng(4).standard_normal((3, 3, 32, 32)).astype(np.float32)
+strided = convlab.conv2d(x, kernel, strides=2, padding="same")
 print("max pooling:", convlab.max_pool2d(x, 2).shape, "| strided convolution:", strided.shape)
 before, after = 28 * 28, 14 * 14
 print("positions after 2x2 pooling:", before, "->", after, "=", before // after, "times fewer")

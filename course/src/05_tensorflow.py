@@ -35,7 +35,9 @@ rng = np.random.default_rng(0)
 # * `strides` and `dilations` as an int or per-axis; `padding` as `"VALID"`, `"SAME"` or
 #   explicit pairs.
 #
-# A layer adds a bias per output channel (`tf.nn.bias_add`) and a non-linearity, most
+# A layer adds a bias per output channel (`tf.nn.bias_add`) and a *non-linearity* (a
+# function applied to every value that is not a straight line: without one, a stack of
+# layers would collapse into a single weighted sum), most
 # often the **ReLU** (`tf.nn.relu`, "rectified linear unit": negative values become 0,
 # the others stay), and is often followed by `tf.nn.max_pool2d`:
 
@@ -93,8 +95,8 @@ print("convlab reproduces the Keras layer:", np.allclose(ours, keras_out, atol=1
 
 # %% [markdown]
 # `MaxPooling2D`, `Dense` (a matrix product plus bias) and `Dropout` (during training,
-# zero a random fraction of the values and scale the rest up; at inference, do
-# nothing) complete the toolbox.
+# zero a random fraction of the values and scale the rest up; at *inference*, when the
+# trained network makes predictions, do nothing) complete the toolbox.
 
 # %%
 dropout = keras.layers.Dropout(0.5)
@@ -106,7 +108,8 @@ print("training, kept values scaled by 1 / (1 - 0.5):", values)
 # %% [markdown]
 # ## Depthwise, separable and transposed convolutions
 #
-# `tf.nn.depthwise_conv2d` (filters `(k, k, c_in, multiplier)`) and
+# `tf.nn.depthwise_conv2d` (filters `(k, k, c_in, multiplier)`: each input channel gets
+# `multiplier` filters of its own, so 3 channels with a multiplier of 2 give 6 maps) and
 # `tf.nn.separable_conv2d` (a depthwise filter plus a `(1, 1, c_in * multiplier, K)`
 # pointwise one) are the operations of notebook 03:
 
@@ -149,6 +152,10 @@ figures.transposed_stamps(x2, k3, strides=2)
 figures.transposed_stamps(x2, k3, strides=2, output_padding=1)
 
 # %% [markdown]
+# A transposed kernel lists its output channels before its input channels,
+# `(k, k, out, in)`, the reverse of `conv2d`'s `(k, k, in, out)`: it is laid out like the
+# kernel of the forward convolution whose shape it undoes.
+#
 # **Predict, then run.** A 7 x 7 input, a 3 x 3 kernel, stride 2, `"same"` padding:
 # what size do `output_padding=0` and `output_padding=1` give?
 
@@ -170,6 +177,10 @@ for padding, output_padding in [("valid", None), ("same", None), ("same", 0), ("
           f" Keras {expected.shape[1:3]}, convlab equal: {same}")
 
 # %% [markdown]
+# `output_padding=None` and `output_padding=0` differ: with `None`, Keras's SAME size is
+# simply `n s`, 14; with a number, it is the stamps' span minus SAME's crop plus that
+# number: 13 with 0, 14 with 1.
+#
 # Despite the old nickname "deconvolution", it is **not the inverse** of a convolution:
 # it restores the *shape*, not the values. Convolve an image, transpose-convolve the
 # result with the same kernel, and the image does not come back. What it is exactly is
@@ -193,9 +204,10 @@ print(image.shape, "->", down.shape, "->", back.shape, "| values restored:", res
 # ```
 #
 # a few convolutions (with ReLU) followed by a pooling layer, repeated; then fully
-# connected (dense) layers — each output a weighted sum of *all* its inputs plus a bias —
-# and the last one produces one score per class. The network of the notes for MNIST
-# digits is `N = 1`, `M = 2`, `K = 1`:
+# connected (dense) layers — each output (each *unit*) a weighted sum of *all* its inputs
+# plus a bias — and the last one produces one score per class (per digit, for MNIST;
+# notebook 06 calls these scores *logits*). The network of the notes for MNIST digits is
+# `N = 1`, `M = 2`, `K = 1`:
 
 # %%
 model = keras.Sequential(
@@ -296,9 +308,10 @@ print("receptive field of conv2:", shapes.receptive_field([(5, 1), (2, 2), (5, 1
 #
 # In TensorFlow 2 the whole model is the Keras `Sequential` above: variables live in the
 # layers, the model is called like a function (no session, no placeholders), dropout is
-# a layer that is active only while training, and training takes two calls. The model
-# above uses the rate of the classic TensorFlow tutorial, 0.5; the notes' setting would
-# be `Dropout(0.25)`:
+# a layer that is active only while training, and training takes two calls: `compile`
+# chooses the loss to minimise and the optimiser that minimises it (notebook 06 defines
+# both), `fit` runs it. The model above uses the rate of the classic TensorFlow tutorial,
+# 0.5; the notes' setting would be `Dropout(0.25)`:
 
 # %%
 keep_prob = 0.75

@@ -42,9 +42,11 @@ print([layer.name for layer in model.layers])
 # `convlab`'s NumPy operations — and hands back every intermediate result. Here is one
 # test digit, and the output of each of the four convolution blocks after its batch
 # normalisation and ReLU, every map of each layer. Each block's maps share one colour
-# scale (dark is 0: the ReLU has removed everything negative). The first layer's maps
-# still look like the digit, each picking out strokes of some direction or edges on one
-# side; deeper maps are smaller, more numerous and less like the digit.
+# scale, from 0 (dark: the ReLU has removed everything negative) to the block's largest
+# value. Batch normalisation shifts each map before the ReLU, so the background of many
+# maps is not 0: the digit shows up brighter or darker than its background. The first
+# layer's maps still look like the digit, each picking out strokes of some direction or
+# edges on one side; deeper maps are smaller, more numerous and less like the digit.
 
 # %%
 digit = x_test[:1]
@@ -84,8 +86,9 @@ print("predicted digit:", probabilities.argmax(), "| true digit:", y_test[0])
 # notebook 01 — but learned. Below, each filter (small square, on one colour scale for
 # all 32: red positive, blue negative) sits above its response to the digit: the
 # layer's raw output, before batch normalisation and ReLU, also on one shared scale.
-# Filters with a red side and a blue side respond to edges across that direction, like
-# Sobel; filters of one sign respond to the strokes themselves.
+# Some filters have a clear red side and blue side and respond to edges across that
+# direction, like Sobel; others are mostly of one sign and respond to the strokes
+# themselves; many are less tidy than any hand-made kernel.
 
 # %%
 learned = model.get_layer("conv1").get_weights()[0]  # (3, 3, 1, 32)
@@ -133,15 +136,24 @@ same_classes = bool((ours.argmax(1) == theirs.argmax(1)).all())
 print("same predicted class for every test image:", same_classes)
 
 # %% [markdown]
-# (How fast? `benchmarks/mnist.py` times it against `model.predict`; the README has
-# the figures.)
+# (How fast? `benchmarks/mnist.py` times it against `model.predict`; the README at the
+# top of the repository has the figures.)
 #
 # ## Backpropagation through a convolution
 #
-# Training needs the gradient of the loss with respect to every layer's input. For a
-# convolution `y = x ⋆ w` (cross-correlation, stride 1, valid), each input pixel
-# `x[i, j]` contributed to the outputs `y[i - a, j - b]` with weight `w[a, b]`. So given
-# the upstream gradient `g = dL/dy`,
+# Training (notebook 06) moves every weight against the gradient of the loss `L`. The
+# gradient is computed backwards, layer by layer (*backpropagation*): once `dL/dy` is
+# known for a layer's output `y`, the **chain rule** of derivatives gives `dL/dx` for
+# its input `x` — how much `L` changes when one input value changes is the sum, over
+# the outputs that input affects, of (how much `L` changes with that output) times (how
+# much that output changes with the input). The layer below then continues from
+# `dL/dx`, its own output's gradient. `dL/dy` has one number per value of `y`, so it
+# has `y`'s shape; `dL/dx` has `x`'s.
+#
+# For a convolution `y = x ⋆ w` (cross-correlation, stride 1, valid), each input pixel
+# `x[i, j]` contributed to the outputs `y[i - a, j - b]` with weight `w[a, b]`, so that
+# output changes by `w[a, b]` when `x[i, j]` does. So given the upstream gradient
+# `g = dL/dy`,
 #
 # $$\frac{\partial L}{\partial x_{i,j}} = \sum_{a,b} g_{i-a,\,j-b}\, w_{a,b},$$
 #
@@ -153,12 +165,19 @@ print("same predicted class for every test image:", same_classes)
 # channels into 4 channels, what shape has `dL/dy`, and what shape has `dL/dx`?
 
 # %%
-print("x (1, 6, 7, 2) with a (3, 3, 2, 4) kernel")
-print("dL/dy:", convlab.conv2d(np.zeros((1, 6, 7, 2)), np.zeros((3, 3, 2, 4))).shape)
-print("dL/dx: the input's shape,", (1, 6, 7, 2))
+x_shape, w_shape = (1, 6, 7, 2), (3, 3, 2, 4)
+print("x", x_shape, "with a", w_shape, "kernel")
+y_shape = convlab.conv2d(np.zeros(x_shape), np.zeros(w_shape)).shape
+print("dL/dy has y's shape:", y_shape)
+# The transposed convolution of notebook 05 takes dL/dy back to x's shape.
+print("dL/dx:", convlab.conv2d_transpose(np.zeros(y_shape), np.zeros(w_shape)).shape)
 
 # %% [markdown]
-# Four ways to compute that gradient, which must agree:
+# Four ways to compute that gradient, which must agree. To have a gradient to check,
+# the cell uses the loss `L = sum(y * g)` for a random `g`: its `dL/dy` is exactly `g`.
+# `tf.GradientTape` is TensorFlow's automatic differentiation: it records a computation
+# and returns the gradient of its result. The numerical way nudges each input value a
+# little and watches the loss change.
 
 # %%
 rng = np.random.default_rng(0)
@@ -206,9 +225,13 @@ with tf.GradientTape() as tape:
     w_tf = tf.Variable(w)
     y_tf = tf.nn.conv2d(x, w_tf, strides=1, padding="VALID")
 by_tape_w = tape.gradient(y_tf, w_tf, output_gradients=upstream).numpy()
-# dL/dw[a, b, c, f] = sum over positions of x[i + a, j + b, c] * g[i, j, f]
-windows = np.lib.stride_tricks.sliding_window_view(x, (4, 5), axis=(1, 2))  # (1, 3, 3, 2, 4, 5)
-by_correlation = np.einsum("nabcij,nijf->abcf", windows, upstream)
+# dL/dw[a, b, c, f] = sum over output positions (i, j) of x[i + a, j + b, c] * g[i, j, f]:
+# kernel cell (a, b) met the input window shifted by (a, b), one product per output.
+by_correlation = np.zeros_like(w)
+for a in range(3):
+    for b in range(3):
+        shifted = x[0, a : a + 4, b : b + 5, :]  # (4, 5, 2): what cell (a, b) multiplied
+        by_correlation[a, b] = np.einsum("ijc,ijf->cf", shifted, upstream[0])
 same = np.allclose(by_correlation, by_tape_w, atol=1e-6)
 print("weight gradient, correlation of x with g, equals tf.GradientTape:", same)
 
@@ -217,7 +240,7 @@ print("weight gradient, correlation of x with g, equals tf.GradientTape:", same)
 #
 # * Early feature maps look like filtered versions of the digit; later ones are small,
 #   many, and abstract.
-# * The first layer learns 3 x 3 kernels; many have a positive and a negative side,
+# * The first layer learns 3 x 3 kernels; some have a positive and a negative side,
 #   like the hand-made edge detectors.
 # * The trained network is only convolutions, normalisation, ReLU, pooling and one
 #   matrix product: `convlab.numpy_predict` reproduces its predictions in NumPy.
