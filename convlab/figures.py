@@ -600,7 +600,7 @@ def same_padding_split(n=28, kernel_size=5, *, strides=2, fig=None):
     --------
     >>> fig = same_padding_split()
     >>> fig.axes[0].texts[0].get_text()
-    'SAME, n=28, k=5, s=2: out = ⌈28 / 2⌉ = 14 windows need 3 padding cells: 1 before, 2 after'
+    'SAME, n=28, k=5, s=2: ⌈28 / 2⌉ = 14 windows; they need 3 padding cells, 1 before and 2 after'
     """
     w = shapes.windows(n, kernel_size, strides=strides, padding="same")
     out = len(w.taps)
