@@ -239,6 +239,12 @@ def test_the_time_limit_kills_everything_the_box_started(tool):
     assert left.stdout.strip() == ""
 
 
+def test_ci_has_a_working_sandbox():
+    # .ci/run sets CONVLAB_REQUIRE_SANDBOX: there, the sandbox tests must run, never skip.
+    if os.environ.get("CONVLAB_REQUIRE_SANDBOX"):
+        assert TOOLS, "neither bubblewrap nor util-linux unshare can make a sandbox here"
+
+
 def test_without_a_tool_it_still_grades_and_says_so(tmp_path):
     path = save(tmp_path, "a.ipynb", with_answers(learner_edition(), max_pool=SOLUTION["max_pool"]))
     done = subprocess.run(
