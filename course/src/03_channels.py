@@ -72,8 +72,8 @@ model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Conv2D(10, 5)])
 print("Keras count_params():", model.count_params())
 
 # %% [lite]
-# In the full edition, Keras builds that layer (`Conv2D(10, 5)` on 32 x 32 x 3 input)
-# and its `count_params()` gives the same 760.
+# In the full edition, Keras builds that layer (`Conv2D(10, 5)` on an input of shape
+# `(32, 32, 3)`) and its `count_params()` gives the same 760.
 
 # %% [markdown]
 # ## What sharing saves
@@ -218,8 +218,8 @@ for name, layer in layers.items():
     print(f"{name:16s} convlab {count:5,}  Keras {keras_count:5,}  output {shape}")
 
 # %% [lite]
-# Keras's own layers, built on a 10 x 10 x 16 input in the full edition, count the same
-# parameters.
+# Keras's own layers, built on an input of shape `(10, 10, 16)` in the full edition,
+# count the same parameters.
 
 # %% [markdown]
 # The same computation in `convlab` — a depthwise step followed by a 1x1 step — equals

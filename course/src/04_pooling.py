@@ -183,7 +183,7 @@ print("Keras GlobalAveragePooling2D:", keras.layers.GlobalAveragePooling2D()(map
 # %%
 six = np.random.default_rng(2).random((1, 4, 4, 6)).astype(np.float32)
 by_hand = six.reshape(1, 4, 4, 2, 3).max(axis=-1)  # the maximum of each group of 3 channels
-print(six.shape, "->", by_hand.shape)
+print(six.shape, "->", by_hand.shape, "| the maximum of each group of 3 channels")
 
 # %% tags=tensorflow
 across = tf.nn.max_pool(six, ksize=(1, 1, 1, 3), strides=(1, 1, 1, 3), padding="VALID")
