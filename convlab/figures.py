@@ -387,13 +387,15 @@ def _bands(cells):
     return bands
 
 
-def _conv_frame(ax, layout, position, *, at, image=None, output=None, numbers=True, labels=True):
-    """One padded input with a window and its output grid; returns nothing (draws)."""
+def _conv_frame(
+    ax, layout, position, *, at, image=None, output=None, labels=True, gap=3.0, linewidth=2.2
+):
+    """One padded input with a window, and the output grid ``gap`` cells to its right."""
     x0, y0 = at
     w, size, out = layout.windows, layout.padded, layout.out
     roles = layout.roles(position)
     values = None
-    if numbers and image is not None:
+    if image is not None:
         values = np.full((size, size), "0", dtype=object)
         values[w.before : w.before + layout.n, w.before : w.before + layout.n] = _texts(image)
     _draw.cells(ax, roles, at=(x0, y0), values=values, gid="padded-input")
@@ -407,12 +409,13 @@ def _conv_frame(ax, layout, position, *, at, image=None, output=None, numbers=Tr
         y0 + rows[0],
         cols[-1] - cols[0] + 1,
         rows[-1] - rows[0] + 1,
+        linewidth=linewidth,
         gid="window",
     )
-    ox = x0 + size + 3
+    ox = x0 + size + gap
     out_roles = np.full((out, out), "output", dtype=object)
     out_roles[position] = "window"
-    out_values = _texts(output) if numbers and output is not None else None
+    out_values = _texts(output) if output is not None else None
     _draw.cells(ax, out_roles, at=(ox, y0), values=out_values, gid="output")
     if labels and w.unread:  # one label, under the grid's right end
         _draw.caption(
@@ -557,36 +560,14 @@ def conv_positions(n, kernel_size, *, strides=1, padding="valid", dilation_rate=
     gap = 1.2
     width = out * (frame_w + gap) - gap + 0.2
     description = f"conv_positions: {layout.describe()}; one frame per output cell"
-    fig, ax = _draw.board(fig, width, out * (frame_h + gap), max_width=9.0, description=description)
+    height = out * (frame_h + gap) - gap + 0.2
+    fig, ax = _draw.board(fig, width, height, max_width=9.0, description=description)
     for r in range(out):
         for c in range(out):
             x, y = c * (frame_w + gap), r * (frame_h + gap)
             _draw.caption(ax, x, y + 0.45, f"output[{r}, {c}]", fontsize=8)
-            _conv_frame_small(ax, layout, (r, c), at=(x, y + 0.9))
+            _conv_frame(ax, layout, (r, c), at=(x, y + 0.9), labels=False, gap=1.5, linewidth=1.6)
     return fig
-
-
-def _conv_frame_small(ax, layout, position, *, at):
-    x0, y0 = at
-    size, out, w = layout.padded, layout.out, layout.windows
-    roles = layout.roles(position)
-    _draw.cells(ax, roles, at=(x0, y0), gid="padded-input")
-    padding = [(r, c) for (r, c), role in np.ndenumerate(roles) if "padding" in role]
-    _draw.hatch(ax, padding, at=(x0, y0), pattern="///", color="#AAAAAA", gid="padding")
-    _draw.hatch(ax, layout.unread_cells(), at=(x0, y0), pattern="xx", gid="dropped", alpha=0.55)
-    rows, cols = w.taps[position[0]], w.taps[position[1]]
-    _draw.outline(
-        ax,
-        x0 + cols[0],
-        y0 + rows[0],
-        cols[-1] - cols[0] + 1,
-        rows[-1] - rows[0] + 1,
-        linewidth=1.6,
-        gid="window",
-    )
-    out_roles = np.full((out, out), "output", dtype=object)
-    out_roles[position] = "window"
-    _draw.cells(ax, out_roles, at=(x0 + size + 1.5, y0), gid="output")
 
 
 def same_padding_split(n=28, kernel_size=5, *, strides=2, fig=None):
