@@ -222,3 +222,29 @@ def test_shapes_reject_bad_arguments():
         TypeError, match="dilated_size: `kernel_size` must be an int; received kernel_size=True"
     ):
         shapes.dilated_size(True)
+
+
+SIZE_FUNCTIONS = {
+    "conv_output_size": lambda n: shapes.conv_output_size(n, 3, padding="same"),
+    "pool_output_size": lambda n: shapes.pool_output_size(n, 2, padding="same"),
+    "conv_transpose_output_size": lambda n: shapes.conv_transpose_output_size(n, 3, strides=2),
+    "same_padding": lambda n: shapes.same_padding(n, 3),
+    "padding_amounts": lambda n: shapes.padding_amounts(n, 3, padding="same"),
+}
+
+
+@pytest.mark.parametrize("name", SIZE_FUNCTIONS)
+@pytest.mark.parametrize("n", [0, -1])
+def test_size_functions_reject_an_empty_axis(name, n):
+    # An axis with no cells has no windows: n < 1 is a mistake, not an output of 0.
+    with pytest.raises(
+        ValueError, match=rf"^{name}: `n` must be a positive int; received n={n}\.$"
+    ):
+        SIZE_FUNCTIONS[name](n)
+    assert SIZE_FUNCTIONS[name](1) is not None  # and the smallest real axis works
+
+
+def test_size_functions_reject_an_empty_axis_with_any_padding():
+    for padding in ("valid", "same", 0, 2, (1, 0)):
+        with pytest.raises(ValueError, match="conv_output_size: `n` must be a positive int"):
+            shapes.conv_output_size(0, 1, padding=padding)
