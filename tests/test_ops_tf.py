@@ -137,6 +137,40 @@ def test_tf_depthwise_by_subsampling_equals_the_direct_call(tf, rng, padding):
         np.testing.assert_allclose(detour, direct, rtol=1e-6, atol=1e-6)
 
 
+def blas_threads():
+    return [library["num_threads"] for library in convlab.ops._blas().info()]
+
+
+def test_blocks_run_in_parallel_and_blas_gets_its_threads_back(tf, rng, monkeypatch):
+    monkeypatch.setattr(convlab.ops, "_BLOCK_ELEMENTS", 4000)  # many blocks
+    threads = blas_threads()
+    seen = []
+    real = convlab.ops._in_parallel
+    monkeypatch.setattr(
+        convlab.ops,
+        "_in_parallel",
+        lambda work, blocks: seen.append(len(blocks)) or real(work, blocks),
+    )
+    x = randn(rng, (5, 12, 10, 9))
+    kernel = randn(rng, (3, 3, 9, 4))
+    expected = tf.nn.conv2d(x, kernel, 1, "SAME").numpy()
+    assert_matches(convlab.conv2d(x, kernel, padding="same"), expected)
+    assert max(seen) > 2  # padding, then the patches in many blocks
+    assert blas_threads() == threads
+
+
+def test_an_error_in_a_block_reaches_the_caller_and_blas_gets_its_threads_back():
+    threads = blas_threads()
+
+    def work(block):
+        if block == 2:
+            raise RuntimeError("block 2 failed")
+
+    with pytest.raises(RuntimeError, match="block 2 failed"):
+        convlab.ops._in_parallel(work, [0, 1, 2, 3])
+    assert blas_threads() == threads
+
+
 DEPTHWISE_CASES = [
     ((2, 9, 9, 3), (3, 3), 1, 1, "valid", 1),
     ((2, 9, 8, 2), (3, 3), 2, 2, "same", 1),
@@ -305,3 +339,18 @@ def test_pooling_in_blocks_of_images_matches_tensorflow(tf, rng, monkeypatch, ki
     tf_op = {"max": tf.nn.max_pool2d, "avg": tf.nn.avg_pool2d}[kind]
     expected = tf_op(x, 3, 2, "SAME").numpy()
     assert_matches(getattr(convlab, f"{kind}_pool2d")(x, 3, strides=2, padding="same"), expected)
+
+
+@pytest.mark.parametrize(
+    "n, rows, row_cost", [(1, 1, 1), (64, 28, 700), (32, 56, 32256), (8, 224, 6048), (3, 5, 10**6)]
+)
+@pytest.mark.parametrize("size", [1, 500, 1 << 20])
+def test_blocks_cover_every_output_row_once_in_even_blocks(monkeypatch, n, rows, row_cost, size):
+    monkeypatch.setattr(convlab.ops, "_BLOCK_ELEMENTS", size)
+    blocks = convlab.ops._blocks(n, rows, row_cost)
+    covered = np.zeros((n, rows), int)
+    for images, band in blocks:
+        covered[images, band] += 1
+    assert (covered == 1).all()
+    sizes = [(i.stop - i.start) * (b.stop - b.start) for i, b in blocks]
+    assert max(sizes) - min(sizes) <= max(1, max(sizes) // 2)  # no straggler block
