@@ -76,6 +76,64 @@ for label, shape, same in checks:
     print(f"{label:28s} {str(shape):18s} equal: {same}")
 
 # %% [markdown]
+# ## An independent reference finds a framework's bug
+#
+# `convlab`'s tests run checks like these over random sizes, strides and paddings, and
+# that is how a bug in TensorFlow itself turned up. On x86 CPUs TensorFlow computes
+# convolutions with oneDNN, Intel's library of optimised kernels: many specialised code
+# paths, each fast for some shapes. For some valid arguments (for example an output one
+# column wide, with a stride of 2 along the width) its `tf.nn.conv2d` returns values
+# unrelated to the input: leftovers in memory it never initialised, different on every
+# run. TensorFlow also ships plain reference kernels, and the environment variable
+# `TF_ENABLE_ONEDNN_OPTS=0` selects them; they agree with `convlab`.
+#
+# Nothing about the failing call is exotic: a `(3, 17, 4, 1)` batch, a 5 x 5 kernel,
+# strides `(1, 2)`, one cell of padding all round. A slow reference that anyone can
+# read line by line, like `convlab.naive`, is how one notices that a fast path is wrong.
+#
+# TensorFlow reads the setting once, when it is imported, so each setting needs its
+# own Python process. The next cell runs the same convolution in two fresh processes
+# and prints only verdicts, since the wrong values change from run to run:
+
+# %%
+import subprocess
+import sys
+
+CHECK = """
+import os, sys
+os.environ["TF_ENABLE_ONEDNN_OPTS"] = sys.argv[1]  # read once, when TensorFlow loads
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import numpy as np
+import tensorflow as tf
+import convlab
+
+rng = np.random.default_rng(0)
+x = rng.standard_normal((3, 17, 4, 1)).astype(np.float32)
+kernel = rng.standard_normal((5, 5, 1, 2)).astype(np.float32)
+theirs = tf.nn.conv2d(
+    x, kernel, strides=[1, 1, 2, 1], padding=[[0, 0], [1, 1], [1, 1], [0, 0]]
+).numpy()
+ours = convlab.conv2d(x, kernel, strides=(1, 2), padding=1)
+gap = np.abs(theirs - ours).max()
+print(f"output {theirs.shape}, equal to convlab: {np.allclose(theirs, ours, atol=1e-5)},",
+      f"off by more than 1000: {not gap <= 1000}")  # NaN counts as off
+"""
+for setting, name in [("1", "oneDNN (the default)"), ("0", "reference kernels")]:
+    run = subprocess.run(
+        [sys.executable, "-c", CHECK, setting], capture_output=True, text=True, check=True
+    )
+    print(f"{name:21s} {run.stdout.strip()}")
+
+# %% [markdown]
+# With oneDNN, the numbers are off by more than 1000; with the reference kernels,
+# TensorFlow and `convlab` agree. So `convlab`'s test suite takes TensorFlow's
+# reference kernels as its oracle (it sets `TF_ENABLE_ONEDNN_OPTS=0`), and a
+# regression test pins this case. The setting is for checking results only: oneDNN is
+# faster, and it is what TensorFlow runs by default. If the first line says
+# `equal to convlab: True` on your machine, your TensorFlow release or your CPU does
+# not have this bug.
+
+# %% [markdown]
 # ## Keras layers
 #
 # `keras.layers.Conv2D(filters, kernel_size, strides=1, padding="valid", activation=None)`
@@ -233,6 +291,9 @@ print("receptive field after pool2:", table.rows[3].receptive_field)
 # * `tf.nn.conv2d` takes NHWC inputs and HWIO filters; a conv layer is conv + bias +
 #   activation; Keras layers wrap these ops and own the weights.
 # * `convlab`'s NumPy ops give TensorFlow's numbers, option for option.
+# * An independent, readable reference catches a framework's bugs: TensorFlow's default
+#   oneDNN kernels get one family of valid convolutions wrong; its reference kernels
+#   (`TF_ENABLE_ONEDNN_OPTS=0`) do not.
 # * Transposed convolutions grow maps (`s (n - 1) + k` valid, `n s` same); they are the
 #   convolution's input gradient, not its inverse.
 # * A per-layer table shows where parameters (dense layers) and computation
