@@ -451,8 +451,9 @@ def avg_pool2d(x, pool_size=2, *, strides=None, padding="valid"):
     return total
 
 
-# Images per pooling block: about 1 MB of float32 input, so the intermediate stays in cache.
-_POOL_BLOCK_ELEMENTS = 1 << 18
+# Input elements per pooling block: 4 MB of float32 (measured fastest with the blocks
+# spread over two cores; with one core, 1 MB kept the intermediate in cache).
+_POOL_BLOCK_ELEMENTS = 1 << 20
 
 
 def _pool(args, combine, fill):
