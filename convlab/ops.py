@@ -48,9 +48,6 @@ __all__ = [
 # Elements in one block of the patch matrix: 4 MB of float32 (measured fastest on
 # 2-core Xeons: small enough to stay near the core, large enough to keep BLAS busy).
 _BLOCK_ELEMENTS = 1 << 20
-# Below this many elements (about 256 KB of float32) an op runs on one core: threads
-# would cost more than they save.
-_PARALLEL_ELEMENTS = 1 << 16
 # Below this many input channels the patch matrix is built channels-first.
 _CHANNELS_FIRST_BELOW = 8
 
@@ -96,13 +93,13 @@ def _split(length, parts):
 
 
 def _block_count(elements, size):
-    """How many blocks of at most about ``size`` elements: a multiple of the core count
-    when there is enough work to share, so that every core gets as much."""
-    count = -(-elements // size)
+    """How many blocks of at most about ``size`` elements. Work for one block stays in
+    one (on one core: threads would cost more than they save); more is split into a
+    multiple of the core count, so that every core gets as much."""
+    if elements <= size:
+        return 1
     cores = os.cpu_count() or 1
-    if elements >= _PARALLEL_ELEMENTS:
-        count = -(-count // cores) * cores
-    return max(count, 1)
+    return -(-elements // (size * cores)) * cores
 
 
 def _blocks(n, rows, row_cost):
