@@ -4,11 +4,11 @@ Run with ``make bench`` (or ``python benchmarks/conv.py [--repeats N]``). It fir
 prints the machine (CPU model, vector flags, libraries): ratios depend on the machine
 type. Each figure is the median of ``--repeats`` timed calls. TensorFlow and convlab
 alternate, so a load that comes and goes on a shared machine slows both alike, and
-each timed call follows an untimed call of the same function: both libraries keep
-their worker threads spinning for a moment after a call, which would otherwise slow
-whichever runs next (on the 2-core test machine, OpenBLAS's threads slowed
-TensorFlow's next 3x3 convolution from 40 ms to 56 ms). TensorFlow runs as
-users run it, on its default (oneDNN) kernels. The ratio is convlab's median over
+each timed call follows untimed calls of the same function for 0.15 s: both
+libraries keep their worker threads spinning for a moment after a call, which would
+otherwise slow whichever runs next (on the 2-core test machine, OpenBLAS's threads
+slowed TensorFlow's next 3x3 convolution from about 30-40 ms to 48-56 ms). TensorFlow
+runs as users run it, on its default (oneDNN) kernels. The ratio is convlab's median over
 TensorFlow's. The naive loops are timed on one image and compared with the fast op on
 the same image.
 """
@@ -45,12 +45,17 @@ POOL_LAYERS = [
 ]
 
 
+# OpenBLAS's idle threads spin for about 0.1 s after a call.
+SETTLE_SECONDS = 0.15
+
+
 def median_seconds(functions, repeats, *, settle=True):
     """Median seconds of each function over ``repeats`` rounds of the functions in turn.
 
-    With ``settle``, every timed call follows an untimed call of the same function,
-    which absorbs the previous function's spinning threads; without, one untimed call
-    of each comes first (for the slow loops).
+    With ``settle``, every timed call follows untimed calls of the same function for
+    ``SETTLE_SECONDS`` (longer than the other library's idle threads keep spinning),
+    so each is timed warm and alone; without, one untimed call of each comes first
+    (for the slow loops).
     """
     if not settle:
         for fn in functions:
@@ -58,7 +63,8 @@ def median_seconds(functions, repeats, *, settle=True):
     times = [[] for _ in functions]
     for _ in range(repeats):
         for fn, samples in zip(functions, times, strict=True):
-            if settle:
+            settled = time.perf_counter() + (SETTLE_SECONDS if settle else 0)
+            while time.perf_counter() < settled:
                 fn()
             start = time.perf_counter()
             fn()
