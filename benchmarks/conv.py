@@ -1,23 +1,28 @@
 """Time convlab's ops against TensorFlow's in the same process and print ratios.
 
-Run with ``make bench`` (or ``python benchmarks/conv.py [--repeats N]``). Each
-figure is the median of ``--repeats`` timed calls after one warm-up call. The
-calls of TensorFlow and convlab alternate, so a load that comes and goes on a
-shared machine slows both alike; the ratio is convlab's median over
-TensorFlow's. The naive loops are timed on one image and compared with the
-fast op on the same image.
+Run with ``make bench`` (or ``python benchmarks/conv.py [--repeats N]``). It first
+prints the machine (CPU model, vector flags, libraries): ratios depend on the machine
+type. Each figure is the median of ``--repeats`` timed calls. TensorFlow and convlab
+alternate, so a load that comes and goes on a shared machine slows both alike, and
+each timed call follows untimed calls of the same function for 0.15 s: both
+libraries keep their worker threads spinning for a moment after a call, which would
+otherwise slow whichever runs next (on the 2-core test machine, OpenBLAS's threads
+slowed TensorFlow's next 3x3 convolution from about 30-40 ms to 48-56 ms). TensorFlow
+runs as users run it, on its default (oneDNN) kernels. The ratio is convlab's median over
+TensorFlow's. The naive loops are timed on one image and compared with the fast op on
+the same image.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import machine  # noqa: E402  (benchmarks/machine.py)
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
@@ -40,13 +45,27 @@ POOL_LAYERS = [
 ]
 
 
-def median_seconds(functions, repeats):
-    """Median seconds of each function, calling them in turn ``repeats`` times."""
-    for fn in functions:
-        fn()  # warm-up: first-call allocation and TensorFlow's set-up
+# OpenBLAS's idle threads spin for about 0.1 s after a call.
+SETTLE_SECONDS = 0.15
+
+
+def median_seconds(functions, repeats, *, settle=True):
+    """Median seconds of each function over ``repeats`` rounds of the functions in turn.
+
+    With ``settle``, every timed call follows untimed calls of the same function for
+    ``SETTLE_SECONDS`` (longer than the other library's idle threads keep spinning),
+    so each is timed warm and alone; without, one untimed call of each comes first
+    (for the slow loops).
+    """
+    if not settle:
+        for fn in functions:
+            fn()
     times = [[] for _ in functions]
     for _ in range(repeats):
         for fn, samples in zip(functions, times, strict=True):
+            settled = time.perf_counter() + (SETTLE_SECONDS if settle else 0)
+            while time.perf_counter() < settled:
+                fn()
             start = time.perf_counter()
             fn()
             samples.append(time.perf_counter() - start)
@@ -75,6 +94,7 @@ def conv_rows(rng, repeats):
                 lambda: convlab.conv2d(one, kernel, padding="same"),  # noqa: B023
             ],
             3,
+            settle=False,
         )
         flops = 2 * np.prod(theirs.shape) * k * k * shape[3]
         yield (
@@ -109,6 +129,7 @@ def pool_rows(rng, repeats):
                     lambda: op(one, k, strides=s, padding=padding),  # noqa: B023
                 ],
                 3,
+                settle=False,
             )
             yield (
                 f"{name} {shape}, {k}x{k} stride {s} {padding}",
@@ -124,11 +145,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=15, help="timed calls per figure")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    print(
-        f"convlab {convlab.__version__}, NumPy {np.__version__}, TensorFlow {tf.__version__}, "
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
-        f"median of {args.repeats} runs"
-    )
+    print(machine.describe(np, tf))
+    print(f"convlab {convlab.__version__}; median of {args.repeats} runs")
     print()
     print("| layer | TensorFlow | convlab | convlab / TF | TF / convlab speed | naive / convlab |")
     print("|---|---:|---:|---:|---|---:|")

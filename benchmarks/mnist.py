@@ -17,6 +17,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import machine  # noqa: E402  (benchmarks/machine.py)
 import numpy as np  # noqa: E402
 
 import convlab  # noqa: E402
@@ -30,6 +31,7 @@ def main():
     tf = convlab.import_tensorflow()
     import keras
 
+    print(machine.describe(np, tf))
     mnist = data.load_mnist()
     (_, _), (x_test, y_test) = mnist
     print(train.device_report(tf))

@@ -3,11 +3,13 @@
 Every public op validates its arguments once, here, and every message names the
 function, the argument, what was expected and what was received. Nothing below
 the entry point re-checks.
+
+Layering: :mod:`convlab.shapes` (sizes, and the checks of integer arguments) sits
+below this module, which uses it for every size; shapes never imports this module.
 """
 
 from __future__ import annotations
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
@@ -27,23 +29,9 @@ __all__ = [
 _PADDING_HELP = '"valid", "same", an int, (pad_h, pad_w) or ((top, bottom), (left, right))'
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def pair(fn: str, name: str, value, *, minimum: int = 1) -> tuple[int, int]:
-    """Return ``value`` as an ``(h, w)`` pair of ints that are at least ``minimum``."""
-    kind = "positive" if minimum == 1 else "non-negative"
-    expected = f"a {kind} int or a pair of {kind} ints (h, w)"
-    if _is_int(value):
-        items = (value, value)
-    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(map(_is_int, value)):
-        items = tuple(value)
-    else:
-        raise TypeError(f"{fn}: `{name}` must be {expected}; received {name}={value!r}.")
-    if min(items) < minimum:
-        raise ValueError(f"{fn}: `{name}` must be {expected}; received {name}={value!r}.")
-    return int(items[0]), int(items[1])
+# Integers and (h, w) pairs are checked by shapes, the layer below this one.
+_is_int = shapes._is_int
+pair = shapes._pair
 
 
 def padding_spec(fn: str, padding, *, explicit: bool = True):
@@ -192,7 +180,7 @@ def _geometry(fn, size_hw, kernel_hw, strides, spec, dilation):
     for axis in range(2):
         n, k, s, d = size_hw[axis], kernel_hw[axis], strides[axis], dilation[axis]
         per_axis = spec if isinstance(spec, str) else spec[axis]
-        before, after = shapes._padding_amounts(fn, n, k, s, per_axis, d)
+        before, after = shapes._resolve_padding(n, k, s, per_axis, d)
         pads.append((before, after))
         out.append(shapes._output_size(n, k, s, before + after, d))
     if min(out) < 1 and not (spec == "same"):
@@ -262,7 +250,7 @@ def transpose_args(fn: str, x, kernel, strides, padding, output_padding) -> Conv
         # TensorFlow rejects settings where that forward conv would not give n.
         k, s = kernel.shape[axis], strides[axis]
         if length > 0 and x.shape[1 + axis] != shapes._output_size(
-            length, k, s, sum(shapes._padding_amounts(fn, length, k, s, per_axis, 1)), 1
+            length, k, s, sum(shapes._resolve_padding(length, k, s, per_axis, 1)), 1
         ):
             raise ValueError(
                 f"{fn}: padding={padding!r} with kernel size {kernel.shape[axis]} and "

@@ -302,9 +302,14 @@ def run(name: str, answer: Callable) -> Attempt:
     calls: dict[str, None] = {}
 
     def record(frame, event, _arg):
+        # Only calls made from outside convlab: what convlab calls inside is its business.
         if event == "call" and frame.f_code in watched:
-            calls.setdefault(watched[frame.f_code], None)
+            caller = frame.f_back.f_globals.get("__name__", "") if frame.f_back else ""
+            if caller != "convlab" and not caller.startswith("convlab."):
+                calls.setdefault(watched[frame.f_code], None)
 
+    if getattr(answer, "__code__", None) in watched:  # handed in as the answer itself
+        calls.setdefault(watched[answer.__code__], None)
     values = []
     previous = sys.getprofile()
     sys.setprofile(record)

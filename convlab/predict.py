@@ -5,9 +5,16 @@ layer's own weights, in inference mode (dropout and augmentation off, batch
 normalisation with its moving statistics). :func:`numpy_predict` returns what
 ``model.predict(x)`` returns; :func:`layer_outputs` yields every layer's output,
 for looking inside the network.
+
+:func:`numpy_predict` runs the same layers with one shortcut, as inference engines
+do: a batch normalisation right after a convolution without activation is a
+per-channel scale and shift of that convolution's output, so it is folded into
+the convolution's kernel and bias (one pass over the feature maps fewer).
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -45,7 +52,9 @@ def _activation(layer):
 
 def _finish(layer, y, bias):
     """Add the layer's bias, if it has one, and apply its activation."""
-    return _activation(layer)(y + bias[0] if bias else y)
+    if bias:
+        y += bias[0]  # y is the layer's own new output: no copy needed
+    return _activation(layer)(y)
 
 
 def _padding(layer):
@@ -87,7 +96,8 @@ def _dense(layer, x):
     return _finish(layer, y, bias)
 
 
-def _batch_norm(layer, x):
+def _batch_norm_scale_shift(layer):
+    """Batch normalisation at inference as ``x * scale + shift``, per channel."""
     weights = dict(
         zip([w.path.split("/")[-1] for w in layer.weights], layer.get_weights(), strict=True)
     )
@@ -95,6 +105,11 @@ def _batch_norm(layer, x):
     if "gamma" in weights:
         scale = scale * weights["gamma"]
     shift = -weights["moving_mean"] * scale + weights.get("beta", 0)
+    return scale, shift
+
+
+def _batch_norm(layer, x):
+    scale, shift = _batch_norm_scale_shift(layer)
     return x * scale.astype(x.dtype) + shift.astype(x.dtype)
 
 
@@ -160,7 +175,47 @@ def layer_outputs(model, x):
         yield layer, y
 
 
-def numpy_predict(model, x, *, batch_size=1024):
+def _folds_into(conv, layer):
+    """Whether ``layer`` is a batch normalisation of ``conv``'s output channels that can
+    be folded into ``conv``: a Conv2D without activation, normalised along channels."""
+    return (
+        type(conv).__name__ == "Conv2D"
+        and getattr(conv.activation, "__name__", "") == "linear"
+        and type(layer).__name__ == "BatchNormalization"
+        and layer.axis in (-1, 3, [-1], [3])
+    )
+
+
+def _folded_conv2d(conv, batch_norm):
+    """``batch_norm(conv(x))`` as one convolution: each filter scaled, its bias shifted."""
+    kernel, *bias = conv.get_weights()
+    scale, shift = _batch_norm_scale_shift(batch_norm)
+    kernel = (kernel * scale).astype(np.float32)
+    bias = ((bias[0] if bias else 0) * scale + shift).astype(np.float32)
+    options = dict(strides=conv.strides, padding=_padding(conv), dilation_rate=conv.dilation_rate)
+
+    def step(x):
+        y = ops.conv2d(x, kernel, **options)
+        y += bias
+        return y
+
+    return step
+
+
+def _steps(model):
+    """The model as a list of functions of the batch, with batch norms folded (see above)."""
+    layers = [layer for layer in model.layers if _LAYERS[type(layer).__name__] is not _identity]
+    steps = []
+    while layers:
+        layer = layers.pop(0)
+        if layers and _folds_into(layer, layers[0]):
+            steps.append(_folded_conv2d(layer, layers.pop(0)))
+        else:
+            steps.append(functools.partial(_LAYERS[type(layer).__name__], layer))
+    return steps
+
+
+def numpy_predict(model, x, *, batch_size=256):
     """What ``model.predict(x)`` returns, computed with convlab's NumPy ops.
 
     Parameters
@@ -175,7 +230,8 @@ def numpy_predict(model, x, *, batch_size=1024):
     Returns
     -------
     ndarray of float32
-        The model's outputs, equal to Keras's within float32 rounding.
+        The model's outputs, equal to Keras's within float32 rounding (a batch
+        normalisation after a convolution is folded into it, see the module's notes).
 
     Raises
     ------
@@ -193,11 +249,14 @@ def numpy_predict(model, x, *, batch_size=1024):
             f"numpy_predict: `x` must be a batch shaped like the model's input {expected}; "
             f"received shape {x.shape}.{hint}"
         )
-    parts = []
-    for start in range(0, len(x), batch_size):
-        *_, (_, last) = layer_outputs(model, x[start : start + batch_size])
-        parts.append(last)
+    steps = _steps(model)
+
+    def run(batch):
+        for step in steps:
+            batch = step(batch).astype(np.float32, copy=False)
+        return batch
+
+    parts = [run(x[start : start + batch_size]) for start in range(0, len(x), batch_size)]
     if not parts:  # an empty batch: run one image for the output shape
-        *_, (_, last) = layer_outputs(model, np.zeros((1, *x.shape[1:]), np.float32))
-        return last[:0]
+        return run(np.zeros((1, *x.shape[1:]), np.float32))[:0]
     return np.concatenate(parts)

@@ -13,14 +13,19 @@ dilation ``d``, the dilated kernel spans ``k + (k - 1)(d - 1)`` cells and
   ``floor(total / 2)`` before and the rest after (the extra row or column goes to the
   bottom or right)
 * explicit padding ``p`` (or ``(before, after)``): ``out = floor((n + 2p - k_dilated) / s) + 1``
+
+Every size function takes ``n >= 1`` (an axis with no cells has no windows to count)
+and raises ``ValueError`` naming the argument otherwise.
+
+This module is the bottom layer of the package: it imports nothing from convlab and
+checks its own integer arguments; the argument validation in ``_checks`` builds on it.
 """
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable
 from typing import NamedTuple
-
-from . import _checks
 
 __all__ = [
     "Stamps",
@@ -42,13 +47,32 @@ __all__ = [
 ]
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def _int(fn: str, name: str, value, *, minimum: int) -> int:
-    if not _checks._is_int(value):
+    if not _is_int(value):
         raise TypeError(f"{fn}: `{name}` must be an int; received {name}={value!r}.")
     if value < minimum:
         kind = "positive" if minimum == 1 else "non-negative"
         raise ValueError(f"{fn}: `{name}` must be a {kind} int; received {name}={value!r}.")
     return int(value)
+
+
+def _pair(fn: str, name: str, value, *, minimum: int = 1) -> tuple[int, int]:
+    """Return ``value`` as an ``(h, w)`` pair of ints that are at least ``minimum``."""
+    kind = "positive" if minimum == 1 else "non-negative"
+    expected = f"a {kind} int or a pair of {kind} ints (h, w)"
+    if _is_int(value):
+        items = (value, value)
+    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(map(_is_int, value)):
+        items = tuple(value)
+    else:
+        raise TypeError(f"{fn}: `{name}` must be {expected}; received {name}={value!r}.")
+    if min(items) < minimum:
+        raise ValueError(f"{fn}: `{name}` must be {expected}; received {name}={value!r}.")
+    return int(items[0]), int(items[1])
 
 
 def _axis_padding(fn: str, padding):
@@ -61,7 +85,7 @@ def _axis_padding(fn: str, padding):
             f'{fn}: `padding` must be "valid", "same", an int or (before, after); '
             f"received padding={padding!r}."
         )
-    if _checks._is_int(padding):
+    if _is_int(padding):
         p = _int(fn, "padding", padding, minimum=0)
         return (p, p)
     if isinstance(padding, (tuple, list)) and len(padding) == 2:
@@ -112,7 +136,7 @@ def same_padding(n, kernel_size, *, strides=1, dilation_rate=1) -> tuple[int, in
     (3, 3)
     """
     fn = "same_padding"
-    n = _int(fn, "n", n, minimum=0)
+    n = _int(fn, "n", n, minimum=1)
     k = _int(fn, "kernel_size", kernel_size, minimum=1)
     s = _int(fn, "strides", strides, minimum=1)
     d = _int(fn, "dilation_rate", dilation_rate, minimum=1)
@@ -137,11 +161,15 @@ def padding_amounts(n, kernel_size, *, strides=1, padding="valid", dilation_rate
 
 def _padding_amounts(fn, n, kernel_size, strides, padding, dilation_rate):
     """Validate and resolve one axis's padding, naming the public function ``fn``."""
-    n = _int(fn, "n", n, minimum=0)
+    n = _int(fn, "n", n, minimum=1)
     k = _int(fn, "kernel_size", kernel_size, minimum=1)
     s = _int(fn, "strides", strides, minimum=1)
     d = _int(fn, "dilation_rate", dilation_rate, minimum=1)
-    spec = _axis_padding(fn, padding)
+    return _resolve_padding(n, k, s, _axis_padding(fn, padding), d)
+
+
+def _resolve_padding(n: int, k: int, s: int, spec, d: int) -> tuple[int, int]:
+    """``(before, after)`` for a checked spec: "valid", "same" or a (before, after) pair."""
     if spec == "valid":
         return (0, 0)
     if spec == "same":
@@ -155,7 +183,7 @@ def conv_output_size(n, kernel_size, *, strides=1, padding="valid", dilation_rat
     Parameters
     ----------
     n : int
-        Input length.
+        Input length, at least 1.
     kernel_size : int
     strides : int
     padding : {"valid", "same"}, int or (before, after)
@@ -170,7 +198,7 @@ def conv_output_size(n, kernel_size, *, strides=1, padding="valid", dilation_rat
     Raises
     ------
     ValueError
-        If the (dilated) kernel is longer than the padded input.
+        If ``n < 1``, or if the (dilated) kernel is longer than the padded input.
 
     Examples
     --------
@@ -187,14 +215,14 @@ def conv_output_size(n, kernel_size, *, strides=1, padding="valid", dilation_rat
         "conv_output_size", n, kernel_size, strides, padding, dilation_rate
     )
     out = _output_size(n, kernel_size, strides, before + after, dilation_rate)
-    if out < 1 and n > 0:
+    if out < 1:
         raise ValueError(
             f"conv_output_size: the kernel ({dilated_size(kernel_size, dilation_rate)} cells "
             f"after dilation) is longer than the padded input ({n + before + after}); "
             f"received n={n}, kernel_size={kernel_size}, padding={padding!r}, "
             f"dilation_rate={dilation_rate}."
         )
-    return max(out, 0)
+    return out
 
 
 def pool_output_size(n, pool_size, *, strides=None, padding="valid") -> int:
@@ -217,15 +245,14 @@ def pool_output_size(n, pool_size, *, strides=None, padding="valid") -> int:
         raise ValueError(
             f'{fn}: `padding` must be "valid" or "same" for pooling; received padding={padding!r}.'
         )
-    n = _int(fn, "n", n, minimum=0)
     before, after = _padding_amounts(fn, n, k, s, spec, 1)
     out = _output_size(n, k, s, before + after, 1)
-    if out < 1 and n > 0:
+    if out < 1:
         raise ValueError(
             f"{fn}: the pool window ({k}) is longer than the input ({n}); "
             f"received n={n}, pool_size={pool_size}."
         )
-    return max(out, 0)
+    return out
 
 
 def _transpose_geometry(n, k, s, padding, output_padding):
@@ -270,7 +297,7 @@ def conv_transpose_output_size(
     14
     """
     fn = "conv_transpose_output_size"
-    n = _int(fn, "n", n, minimum=0)
+    n = _int(fn, "n", n, minimum=1)
     k = _int(fn, "kernel_size", kernel_size, minimum=1)
     s = _int(fn, "strides", strides, minimum=1)
     spec = _axis_padding(fn, padding)
@@ -282,16 +309,16 @@ def conv_transpose_output_size(
                 f"output_padding={output_padding}, strides={s}."
             )
     length, _ = _transpose_geometry(n, k, s, spec, output_padding)
-    if length < 1 and n > 0:
+    if length < 1:
         raise ValueError(
             f"{fn}: the padding crops away the whole output; received n={n}, "
             f"kernel_size={k}, strides={s}, padding={padding!r}."
         )
-    return max(length, 0)
+    return length
 
 
 def _kernel_area(fn: str, kernel_size) -> int:
-    kh, kw = _checks.pair(fn, "kernel_size", kernel_size)
+    kh, kw = _pair(fn, "kernel_size", kernel_size)
     return kh * kw
 
 
@@ -327,7 +354,7 @@ def locally_connected_params(
     756560
     """
     fn = "locally_connected_params"
-    oh, ow = _checks.pair(fn, "output_size", output_size)
+    oh, ow = _pair(fn, "output_size", output_size)
     return conv_params(kernel_size, in_channels, filters, use_bias=use_bias) * oh * ow
 
 

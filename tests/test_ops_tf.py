@@ -50,6 +50,17 @@ CONV_CASES = [
 ]
 
 
+CONV_CASES += [
+    # The window only just fits after padding, with a stride along one axis: one output
+    # column (oneDNN's wrong corner, see test_tensorflow_bug.py) and its neighbours.
+    ((3, 17, 4, 1), (5, 5), 2, (1, 2), ((1, 1), (1, 1)), 1),
+    ((2, 9, 3, 2), (3, 4), 3, (1, 3), ((0, 1), (2, 0)), 1),
+    ((2, 5, 6, 3), (5, 2), 2, (2, 1), ((1, 0), (0, 0)), 1),
+    ((1, 4, 12, 2), (5, 3), 2, (1, 2), ((2, 1), (1, 2)), 1),
+    ((2, 8, 2, 1), (3, 3), 2, (1, 2), ((0, 0), (1, 1)), (2, 1)),
+]
+
+
 def conv_case_id(case):
     shape, kernel, c_out, strides, padding, dilation = case
     return f"x{shape}-k{kernel}-f{c_out}-s{strides}-p{padding}-d{dilation}"
@@ -89,6 +100,93 @@ def test_conv2d_blocks_large_inputs_by_rows(tf, rng, monkeypatch):
         assert_matches(convlab.conv2d(x, kernel, strides=(2, 1), padding="same"), expected)
 
 
+def tf_depthwise(tf, x, kernel, strides, padding, dilation, pointwise=None, subsample=False):
+    """tf.nn.depthwise_conv2d (or separable_conv2d, given ``pointwise``) at any strides.
+
+    TensorFlow's reference kernels take equal strides along both axes only, and no
+    dilation with a stride. Otherwise run at stride 1 on the same padding cells, given
+    explicitly, and keep every stride-th output: the same windows.
+    """
+    (sh, sw), (dh, dw) = pair(strides), pair(dilation)
+    kernels = (kernel,) if pointwise is None else (kernel, pointwise)
+    op = tf.nn.depthwise_conv2d if pointwise is None else tf.nn.separable_conv2d
+    if sh == sw and (sh == 1 or dh == dw == 1) and not subsample:
+        return op(x, *kernels, [1, sh, sw, 1], tf_padding(padding), dilations=(dh, dw)).numpy()
+    pads = [
+        shapes.padding_amounts(
+            x.shape[1 + axis],
+            kernel.shape[axis],
+            strides=(sh, sw)[axis],
+            padding=padding if isinstance(padding, (str, int)) else padding[axis],
+            dilation_rate=(dh, dw)[axis],
+        )
+        for axis in range(2)
+    ]
+    dense = op(x, *kernels, [1, 1, 1, 1], tf_padding(tuple(pads)), dilations=(dh, dw)).numpy()
+    return dense[:, ::sh, ::sw]
+
+
+@pytest.mark.parametrize("padding", ["valid", "same", ((2, 0), (1, 2))])
+def test_tf_depthwise_by_subsampling_equals_the_direct_call(tf, rng, padding):
+    # The oracle's detour (stride 1, then every stride-th output) where both routes work.
+    x = randn(rng, (2, 11, 9, 3))
+    kernel, pointwise = randn(rng, (3, 2, 3, 2)), randn(rng, (1, 1, 6, 4))
+    for extra in ({}, {"pointwise": pointwise}):
+        direct = tf_depthwise(tf, x, kernel, 2, padding, 1, **extra)
+        detour = tf_depthwise(tf, x, kernel, 2, padding, 1, subsample=True, **extra)
+        np.testing.assert_allclose(detour, direct, rtol=1e-6, atol=1e-6)
+
+
+def blas_threads():
+    return [library["num_threads"] for library in convlab.ops._blas().info()]
+
+
+def test_blocks_run_in_parallel_and_blas_gets_its_threads_back(tf, rng, monkeypatch):
+    monkeypatch.setattr(convlab.ops, "_BLOCK_ELEMENTS", 4000)  # many blocks
+    threads = blas_threads()
+    seen = []
+    real = convlab.ops._in_parallel
+    monkeypatch.setattr(
+        convlab.ops,
+        "_in_parallel",
+        lambda work, blocks: seen.append(len(blocks)) or real(work, blocks),
+    )
+    x = randn(rng, (5, 12, 10, 9))
+    kernel = randn(rng, (3, 3, 9, 4))
+    expected = tf.nn.conv2d(x, kernel, 1, "SAME").numpy()
+    assert_matches(convlab.conv2d(x, kernel, padding="same"), expected)
+    assert max(seen) > 2  # padding, then the patches in many blocks
+    assert blas_threads() == threads
+
+
+def test_an_error_in_a_block_reaches_the_caller_and_blas_gets_its_threads_back():
+    threads = blas_threads()
+
+    def work(block):
+        if block == 2:
+            raise RuntimeError("block 2 failed")
+
+    with pytest.raises(RuntimeError, match="block 2 failed"):
+        convlab.ops._in_parallel(work, [0, 1, 2, 3])
+    assert blas_threads() == threads
+
+
+def test_one_core_or_the_browser_runs_blocks_in_the_calling_thread(monkeypatch):
+    import threading
+
+    monkeypatch.setattr(convlab.ops.sys, "platform", "emscripten")  # Pyodide: no threads
+    convlab.ops._cores.cache_clear()
+    try:
+        assert convlab.ops._cores() == 1
+        threads = set()
+        convlab.ops._in_parallel(lambda block: threads.add(threading.get_ident()), [0, 1, 2])
+        assert threads == {threading.get_ident()}
+        assert convlab.ops._block_count(10**8, 1000) == 10**5  # no rounding up to cores
+    finally:
+        monkeypatch.undo()
+        convlab.ops._cores.cache_clear()
+
+
 DEPTHWISE_CASES = [
     ((2, 9, 9, 3), (3, 3), 1, 1, "valid", 1),
     ((2, 9, 8, 2), (3, 3), 2, 2, "same", 1),
@@ -104,10 +202,7 @@ def test_depthwise_conv2d_matches_tensorflow(tf, rng, case):
     shape, (kh, kw), multiplier, strides, padding, dilation = case
     x = randn(rng, shape)
     kernel = randn(rng, (kh, kw, shape[3], multiplier))
-    sh, sw = pair(strides)
-    expected = tf.nn.depthwise_conv2d(
-        x, kernel, strides=[1, sh, sw, 1], padding=tf_padding(padding), dilations=pair(dilation)
-    ).numpy()
+    expected = tf_depthwise(tf, x, kernel, strides, padding, dilation)
     options = dict(strides=strides, padding=padding, dilation_rate=dilation)
     assert_matches(convlab.depthwise_conv2d(x, kernel, **options), expected)
     assert_matches(naive.depthwise_conv2d(x, kernel, **options), expected)
@@ -139,15 +234,7 @@ def test_separable_conv2d_matches_tensorflow(tf, rng, strides, padding, dilation
     x = randn(rng, (2, 10, 9, 3))
     depthwise = randn(rng, (3, 3, 3, multiplier))
     pointwise = randn(rng, (1, 1, 3 * multiplier, 5))
-    sh, sw = pair(strides)
-    expected = tf.nn.separable_conv2d(
-        x,
-        depthwise,
-        pointwise,
-        strides=[1, sh, sw, 1],
-        padding=padding.upper(),
-        dilations=pair(dilation),
-    ).numpy()
+    expected = tf_depthwise(tf, x, depthwise, strides, padding, dilation, pointwise=pointwise)
     result = convlab.separable_conv2d(
         x, depthwise, pointwise, strides=strides, padding=padding, dilation_rate=dilation
     )
@@ -268,3 +355,18 @@ def test_pooling_in_blocks_of_images_matches_tensorflow(tf, rng, monkeypatch, ki
     tf_op = {"max": tf.nn.max_pool2d, "avg": tf.nn.avg_pool2d}[kind]
     expected = tf_op(x, 3, 2, "SAME").numpy()
     assert_matches(getattr(convlab, f"{kind}_pool2d")(x, 3, strides=2, padding="same"), expected)
+
+
+@pytest.mark.parametrize(
+    "n, rows, row_cost", [(1, 1, 1), (64, 28, 700), (32, 56, 32256), (8, 224, 6048), (3, 5, 10**6)]
+)
+@pytest.mark.parametrize("size", [1, 500, 1 << 20])
+def test_blocks_cover_every_output_row_once_in_even_blocks(monkeypatch, n, rows, row_cost, size):
+    monkeypatch.setattr(convlab.ops, "_BLOCK_ELEMENTS", size)
+    blocks = convlab.ops._blocks(n, rows, row_cost)
+    covered = np.zeros((n, rows), int)
+    for images, band in blocks:
+        covered[images, band] += 1
+    assert (covered == 1).all()
+    sizes = [(i.stop - i.start) * (b.stop - b.start) for i, b in blocks]
+    assert max(sizes) - min(sizes) <= max(1, max(sizes) // 2)  # no straggler block

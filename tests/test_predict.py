@@ -23,8 +23,8 @@ def trained_like(model, rng):
     )
     for layer in model.layers:
         if type(layer).__name__ == "BatchNormalization":
-            gamma, beta, mean, variance = layer.get_weights()
-            layer.set_weights([gamma, beta, mean, np.abs(variance) + 0.5])
+            *others, variance = layer.get_weights()  # gamma and beta are optional
+            layer.set_weights([*others, np.abs(variance) + 0.5])
     return model
 
 
@@ -65,6 +65,30 @@ def test_lean_and_classic_recipes_match_keras(keras, rng):
         model = trained_like(RECIPES[name].build(keras), rng)
         # Random weights give logits in the thousands: compare relative to their scale.
         assert_matches(convlab.numpy_predict(model, x), model.predict(x, verbose=0))
+
+
+def test_batch_norm_after_a_linear_convolution_is_folded_into_it(keras, rng):
+    layers = keras.layers
+    model = keras.Sequential(
+        [
+            keras.Input((10, 9, 3)),
+            layers.Conv2D(6, 3, padding="same"),  # with a bias: folded
+            layers.BatchNormalization(),
+            layers.ReLU(),
+            layers.Dropout(0.2),
+            layers.Conv2D(5, 3, use_bias=False),  # no bias: folded
+            layers.BatchNormalization(center=False, scale=False),
+            layers.Conv2D(4, 3, activation="relu"),  # an activation first: not folded
+            layers.BatchNormalization(),
+        ]
+    )
+    trained_like(model, rng)
+    steps = predict._steps(model)
+    assert len(steps) == 5  # conv+bn, relu, conv+bn, conv, bn (dropout dropped)
+    x = rng.random((5, 10, 9, 3)).astype(np.float32)
+    assert_matches(convlab.numpy_predict(model, x, batch_size=2), model.predict(x, verbose=0))
+    layer_by_layer = list(predict.layer_outputs(model, x))[-1][1]
+    assert_matches(convlab.numpy_predict(model, x), layer_by_layer)
 
 
 def test_global_pooling_and_layer_outputs(keras, rng):

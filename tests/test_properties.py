@@ -76,6 +76,45 @@ def test_conv2d_naive_fast_and_tensorflow_agree(tf, problem):
 
 
 @st.composite
+def tight_conv_problems(draw):
+    """The corner where the window only just fits after padding, with a stride.
+
+    Kernels up to 5, explicit asymmetric padding, strides like (1, 2); along each axis
+    the input is either just large enough for one or two windows or up to 17 cells.
+    TensorFlow's oneDNN kernels return garbage for some of these (test_tensorflow_bug.py).
+    """
+    kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    dh, dw = draw(st.sampled_from([(1, 1), (1, 1), (2, 1), (1, 2)]))
+    sh, sw = draw(st.sampled_from([(1, 1), (1, 2), (2, 1), (2, 2), (1, 3), (3, 1)]))
+    pads = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(2))
+    sizes = []
+    for k, d, s, (before, after) in zip((kh, kw), (dh, dw), (sh, sw), pads, strict=True):
+        fit = shapes.dilated_size(k, d) - before - after  # the input that just fits
+        tight = st.integers(max(1, fit), max(1, fit + s))
+        sizes.append(draw(st.one_of(tight, st.integers(max(1, fit), 17))))
+    n, c_in, c_out = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    x = rng.standard_normal((n, *sizes, c_in)).astype(np.float32)
+    kernel = rng.standard_normal((kh, kw, c_in, c_out)).astype(np.float32)
+    return x, kernel, dict(strides=(sh, sw), padding=pads, dilation_rate=(dh, dw))
+
+
+@settings(SETTINGS, max_examples=100)
+@given(tight_conv_problems())
+def test_conv2d_where_the_window_just_fits_agrees_with_tensorflow(tf, problem):
+    x, kernel, options = problem
+    expected = tf.nn.conv2d(
+        x,
+        kernel,
+        strides=[1, *options["strides"], 1],
+        padding=tf_padding(options["padding"]),
+        dilations=[1, *options["dilation_rate"], 1],
+    ).numpy()
+    assert_matches(convlab.conv2d(x, kernel, **options), expected)
+    assert_matches(naive.conv2d(x, kernel, **options), expected)
+
+
+@st.composite
 def pool_problems(draw):
     ph, pw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
     strides = draw(st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3))))

@@ -160,16 +160,18 @@ def test_activation_count_from_the_notes():
 )
 def test_receptive_field_matches_the_gradient_footprint(tf, layers):
     # Stack all-ones convolutions; the input cells with a non-zero gradient for one output
-    # cell are exactly its receptive field.
+    # cell are exactly its receptive field. TensorFlow's reference kernels have no
+    # gradient for dilated convolutions, so a dilated kernel is written out with zeros
+    # between its taps: the same function.
     x = tf.Variable(tf.zeros((1, 128, 1, 1)))
     with tf.GradientTape() as tape:
         y = x
         for layer in layers:
             k, s = layer[:2]
             d = layer[2] if len(layer) == 3 else 1
-            y = tf.nn.conv2d(
-                y, tf.ones((k, 1, 1, 1)), [1, s, 1, 1], "VALID", dilations=[1, d, 1, 1]
-            )
+            kernel = np.zeros((shapes.dilated_size(k, d), 1, 1, 1), np.float32)
+            kernel[::d] = 1
+            y = tf.nn.conv2d(y, kernel, [1, s, 1, 1], "VALID")
         target = y[0, y.shape[1] // 2, 0, 0]
     touched = np.flatnonzero(tape.gradient(target, x).numpy()[0, :, 0, 0])
     assert shapes.receptive_field(layers) == touched[-1] - touched[0] + 1
@@ -222,3 +224,29 @@ def test_shapes_reject_bad_arguments():
         TypeError, match="dilated_size: `kernel_size` must be an int; received kernel_size=True"
     ):
         shapes.dilated_size(True)
+
+
+SIZE_FUNCTIONS = {
+    "conv_output_size": lambda n: shapes.conv_output_size(n, 3, padding="same"),
+    "pool_output_size": lambda n: shapes.pool_output_size(n, 2, padding="same"),
+    "conv_transpose_output_size": lambda n: shapes.conv_transpose_output_size(n, 3, strides=2),
+    "same_padding": lambda n: shapes.same_padding(n, 3),
+    "padding_amounts": lambda n: shapes.padding_amounts(n, 3, padding="same"),
+}
+
+
+@pytest.mark.parametrize("name", SIZE_FUNCTIONS)
+@pytest.mark.parametrize("n", [0, -1])
+def test_size_functions_reject_an_empty_axis(name, n):
+    # An axis with no cells has no windows: n < 1 is a mistake, not an output of 0.
+    with pytest.raises(
+        ValueError, match=rf"^{name}: `n` must be a positive int; received n={n}\.$"
+    ):
+        SIZE_FUNCTIONS[name](n)
+    assert SIZE_FUNCTIONS[name](1) is not None  # and the smallest real axis works
+
+
+def test_size_functions_reject_an_empty_axis_with_any_padding():
+    for padding in ("valid", "same", 0, 2, (1, 0)):
+        with pytest.raises(ValueError, match="conv_output_size: `n` must be a positive int"):
+            shapes.conv_output_size(0, 1, padding=padding)

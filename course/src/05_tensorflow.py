@@ -79,6 +79,72 @@ for label, shape, same in checks:
     print(f"{label:28s} {str(shape):18s} equal: {same}")
 
 # %% [markdown]
+# ## An independent reference finds a framework's bug
+#
+# `convlab`'s tests run comparisons like these over many random sizes,
+# strides and paddings, and that is how a bug in TensorFlow itself turned up. On x86
+# CPUs TensorFlow computes convolutions with oneDNN, Intel's library of optimised
+# kernels: many specialised code paths, each fast for some shapes. For some valid
+# arguments (an output one column wide with a stride of 2 along the width is one such
+# case) its `tf.nn.conv2d` returns numbers unrelated to the input: leftovers of memory
+# it never filled in, different on every run. TensorFlow also ships plain reference
+# kernels, slower and simpler; setting the environment variable
+# `TF_ENABLE_ONEDNN_OPTS=0` before TensorFlow is imported selects them.
+#
+# Nothing about the failing call is exotic: a batch of three 17 x 4 images, a 5 x 5
+# kernel with two filters, strides `(1, 2)`, one cell of zero padding all round.
+# TensorFlow reads the setting once, when it is imported, so each setting needs a
+# Python process of its own. The next cell runs the same convolution in two fresh
+# processes and compares each result with `convlab.conv2d`. It prints verdicts, not
+# values, because the wrong values change from run to run.
+#
+# **Predict:** the output is 15 rows by 1 column (check it with the size formula). If
+# you trust a framework used by millions, which line do you expect to say `False`?
+
+# %%
+import subprocess
+import sys
+
+CHECK = """
+import os, sys
+os.environ["TF_ENABLE_ONEDNN_OPTS"] = sys.argv[1]  # read once, when TensorFlow loads
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import numpy as np
+import tensorflow as tf
+import convlab
+
+rng = np.random.default_rng(0)
+x = rng.standard_normal((3, 17, 4, 1)).astype(np.float32)
+kernel = rng.standard_normal((5, 5, 1, 2)).astype(np.float32)
+theirs = tf.nn.conv2d(
+    x, kernel, strides=[1, 1, 2, 1], padding=[[0, 0], [1, 1], [1, 1], [0, 0]]
+).numpy()
+ours = convlab.conv2d(x, kernel, strides=(1, 2), padding=1)
+gap = np.abs(theirs - ours).max()
+print(f"x {x.shape}, kernel {kernel.shape} -> output {theirs.shape}")
+print(f"equal to convlab: {np.allclose(theirs, ours, atol=1e-5)},",
+      f"off by more than 1000 somewhere: {not gap <= 1000}")  # NaN counts as off
+"""
+for setting, name in [("1", "oneDNN (TensorFlow's default)"), ("0", "reference kernels")]:
+    run = subprocess.run(
+        [sys.executable, "-c", CHECK, setting], capture_output=True, text=True, check=True
+    )
+    print(name)
+    for line in run.stdout.splitlines():
+        print("   ", line)
+
+# %% [markdown]
+# With oneDNN, some outputs are off by more than 1000: they are garbage, not
+# rounding. With the
+# reference kernels, TensorFlow and `convlab` agree. A slow reference that anyone can
+# read line by line, like `convlab.naive`, is how one notices that a fast path is
+# wrong. So `convlab`'s test suite takes TensorFlow's reference kernels as its oracle
+# (it sets `TF_ENABLE_ONEDNN_OPTS=0`), and a regression test pins this case. The
+# setting is for checking results only: oneDNN is faster, and TensorFlow runs it by
+# default. If the first verdict says `equal to convlab: True` on your machine, your
+# TensorFlow release or your CPU does not have this bug.
+
+# %% [markdown]
 # ## Keras layers
 #
 # `keras.layers.Conv2D(filters, kernel_size, strides=1, padding="valid", activation=None)`
@@ -334,6 +400,9 @@ print("compiled:", model.name, "| loss:", type(model.loss).__name__)
 # * `tf.nn.conv2d` takes NHWC inputs and HWIO filters; a conv layer is conv + bias +
 #   activation; Keras layers wrap these ops and own the weights.
 # * `convlab`'s NumPy ops give TensorFlow's numbers, option for option.
+# * An independent, readable reference catches a framework's bugs: TensorFlow's default
+#   oneDNN kernels get one family of valid convolutions wrong; its reference kernels
+#   (`TF_ENABLE_ONEDNN_OPTS=0`) do not.
 # * Transposed convolutions stamp the kernel once per input cell and add the overlaps;
 #   Keras's sizes are `n s + max(k - s, 0)` (valid) and `n s` (same), and
 #   `output_padding` picks among the sizes a strided convolution maps to the same size.
