@@ -9,6 +9,8 @@ works here; both come from the distribution's packages):
   and an empty ``/dev/shm``;
 * folders given as ``hidden`` replaced by empty ones, so that the submissions'
   folder and the grader's own files cannot even be read;
+* the running Python, its environment and convlab visible (read-only) even when
+  they live under ``/tmp``, as a project cloned into ``/tmp`` does;
 * its own process ids: killing the box's first process ends everything it started.
 
 :func:`run` adds what the box itself cannot: a memory limit (``RLIMIT_AS``, set before
@@ -35,18 +37,37 @@ __all__ = ["Box", "Outcome", "find_tool", "run"]
 TOOLS = ("bwrap", "unshare")
 
 # unshare: make / read-only inside a user + mount namespace, then mount the private parts.
+# The new /tmp is filled in /dev/shm first, where the old /tmp is still in sight: kept
+# folders under /tmp are bound into it read-only; then it moves onto /tmp.
 _UNSHARE_SETUP = r"""
 set -e
 mount --rbind / /
 mount -o remount,bind,ro /
-for hidden in $CONVLAB_BOX_HIDDEN; do mount -t tmpfs -o size=1k,ro tmpfs "$hidden"; done
-mount -t tmpfs -o size=256m,mode=1777 tmpfs /tmp
+mount -t tmpfs -o size=256m,mode=1777 tmpfs /dev/shm
+for kept in $CONVLAB_BOX_KEEP; do
+  mkdir -p "/dev/shm${kept#/tmp}"
+  mount --rbind "$kept" "/dev/shm${kept#/tmp}"
+  mount -o remount,bind,ro "/dev/shm${kept#/tmp}"
+done
+mount -n --move /dev/shm /tmp
 mount -t tmpfs -o size=64m tmpfs /dev/shm
-unset CONVLAB_BOX_HIDDEN
+for hidden in $CONVLAB_BOX_HIDDEN; do
+  if [ -d "$hidden" ]; then mount -t tmpfs -o size=1k,ro tmpfs "$hidden"; fi
+done
+unset CONVLAB_BOX_HIDDEN CONVLAB_BOX_KEEP
 mount -t proc proc /proc
 cd /tmp
 exec "$@"
 """
+
+
+def python_folders() -> tuple[str, ...]:
+    """The folders a boxed Python needs that the box's private /tmp would cover:
+    the interpreter's prefixes and the folder holding convlab, when inside /tmp."""
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    folders = {sys.prefix, sys.base_prefix, sys.exec_prefix, package_parent}
+    folders |= {os.path.realpath(folder) for folder in folders}
+    return tuple(sorted(f for f in folders if f.startswith("/tmp/")))
 
 
 def _works(command: list[str]) -> bool:
@@ -79,11 +100,13 @@ class Box:
     tool: str | None
     hidden: tuple[str, ...] = ()
     memory_mb: int = 2048
+    keep: tuple[str, ...] = field(default_factory=python_folders)
     file_mb: int = 16
 
     def command(self, argv: list[str]) -> list[str]:
         """``argv`` wrapped so that it runs inside the box (unchanged without a tool)."""
         if self.tool == "bwrap":
+            keep = [arg for folder in self.keep for arg in ("--ro-bind", folder, folder)]
             hide = [arg for folder in self.hidden for arg in ("--tmpfs", folder)]
             return [
                 "bwrap",
@@ -92,6 +115,7 @@ class Box:
                 "--proc", "/proc",
                 "--tmpfs", "/tmp",
                 "--tmpfs", "/dev/shm",
+                *keep,
                 *hide,
                 "--unshare-all",  # network, process ids, IPC, hostname, user
                 "--die-with-parent",
@@ -114,6 +138,7 @@ class Box:
         env = {**base, "HOME": "/tmp", "TMPDIR": "/tmp"}
         if self.tool == "unshare":
             env["CONVLAB_BOX_HIDDEN"] = " ".join(self.hidden)
+            env["CONVLAB_BOX_KEEP"] = " ".join(self.keep)
         return env
 
     def limited(self, argv: list[str]) -> list[str]:

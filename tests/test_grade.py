@@ -12,6 +12,7 @@ import csv
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -222,6 +223,47 @@ def test_the_box_has_no_network_no_writable_project_and_hides_folders(tmp_path, 
     assert outcome.returncode == 0, outcome.log
     assert outcome.result == b"['[]']"  # no network, nothing written, the secret folder empty
     assert not (ROOT / "convlab" / "probe.txt").exists()
+
+
+@pytest.mark.skipif(not TOOLS, reason="no sandbox tool works on this machine")
+@pytest.mark.parametrize("tool", TOOLS)
+def test_a_project_under_tmp_stays_visible_and_read_only_in_the_box(tmp_path, tool):
+    # A clone in /tmp (as a CI job may make) lies under the box's private /tmp.
+    project = tmp_path / "clone"
+    shutil.copytree(ROOT / "convlab", project / "convlab")
+    (project / "submissions").mkdir()
+    (project / "submissions" / "other.ipynb").write_text("answers")
+    probe = (
+        "import os, sys\n"
+        f"sys.path.insert(0, {str(project)!r})\n"
+        "import convlab\n"
+        "top = os.path.dirname(os.path.dirname(convlab.__file__))\n"
+        "report = [convlab.__file__, sorted(os.listdir(top))]\n"
+        "try:\n"
+        f"    open({str(project / 'probe.txt')!r}, 'w')\n"
+        "    report.append('wrote')\n"
+        "except OSError:\n"
+        "    pass\n"
+        f"report.append(os.listdir({str(project / 'submissions')!r}))\n"
+        "os.write(int(os.environ['CONVLAB_RESULT_FD']), repr(report).encode())\n"
+    )
+    box = sandbox.Box(
+        tool=tool,
+        hidden=(str(project / "submissions"),),
+        keep=(*sandbox.python_folders(), str(project)),
+    )
+    outcome = sandbox.run(
+        box, [sys.executable, "-I", "-c", probe], stdin=b"", timeout=20, env=dict(os.environ)
+    )
+    assert outcome.returncode == 0, outcome.log
+    init = str(project / "convlab" / "__init__.py")
+    assert outcome.result.decode() == repr([init, ["convlab", "submissions"], []])
+    assert not (project / "probe.txt").exists()
+
+
+def test_the_box_keeps_only_python_folders_under_tmp():
+    assert all(f.startswith("/tmp/") for f in sandbox.python_folders())
+    assert sandbox.Box(tool="bwrap").keep == sandbox.python_folders()
 
 
 @pytest.mark.skipif(not TOOLS, reason="no sandbox tool works on this machine")

@@ -162,7 +162,7 @@ def test_offline_site_bundles_verified_files(site):
         entry = packages[name]
         assert "/" not in entry["file_name"], f"{name} is not bundled"
         assert lite.sha256(pyodide / entry["file_name"]) == entry["sha256"], name
-    assert packages["convlab"]["depends"] == ["numpy", "matplotlib", "ipywidgets"]
+    assert packages["convlab"]["depends"] == ["numpy", "matplotlib", "threadpoolctl", "ipywidgets"]
     others = [e["file_name"] for n, e in packages.items() if n not in needed]
     assert others and all(f.startswith(lite.PYODIDE_CDN) for f in others)
     config = json.loads((site / "jupyter-lite.json").read_text())["jupyter-config-data"]
