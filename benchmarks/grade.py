@@ -11,12 +11,12 @@ Run with ``python benchmarks/grade.py [--count 200]``.
 from __future__ import annotations
 
 import argparse
-import platform
 import resource
 import tempfile
 import time
 from pathlib import Path
 
+import machine  # benchmarks/machine.py
 import nbformat
 
 from convlab import grade, sandbox
@@ -25,14 +25,6 @@ from convlab.exercises import EXERCISES
 LESSON = "04_pooling"
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def make_class(folder: Path, count: int) -> list[Path]:
@@ -65,7 +57,8 @@ def main(argv=None):
     parser.add_argument("--count", type=int, default=200)
     args = parser.parse_args(argv)
     tool = sandbox.find_tool()
-    print(f"CPU: {cpu_model()}; sandbox: {tool or 'none'}; {args.count} submissions of {LESSON}")
+    model, _ = machine.cpu_model_and_flags()
+    print(f"CPU: {model}; sandbox: {tool or 'none'}; {args.count} submissions of {LESSON}")
     with tempfile.TemporaryDirectory() as scratch:
         paths = make_class(Path(scratch), args.count)
         print("| jobs | seconds | submissions per minute | rows |")

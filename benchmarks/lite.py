@@ -15,7 +15,6 @@ send them), and as a reference the same Lite notebook run by a local CPython ker
 
 import argparse
 import gzip
-import platform
 import re
 import statistics
 import sys
@@ -26,6 +25,8 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import machine  # noqa: E402  (benchmarks/machine.py)
+
 from convlab import course, lite  # noqa: E402
 
 SITE = ROOT / "build" / "lite" / "site"
@@ -40,13 +41,6 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def cpu_model():
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
 
 
 def visit(page, base):
@@ -123,7 +117,7 @@ def main():
     server = lite.serve(SITE, 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    print(f"CPU: {cpu_model()}; Chromium {CHROMIUM}; site {SITE}")
+    print(f"CPU: {machine.cpu_model_and_flags()[0]}; Chromium {CHROMIUM}; site {SITE}")
     first, again, fetched = browser_runs(base, args.runs)
     server.shutdown()
     reference = statistics.median(cpython_reference(ROOT / "build") for _ in range(args.runs))
