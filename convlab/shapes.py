@@ -177,6 +177,20 @@ def _resolve_padding(n: int, k: int, s: int, spec, d: int) -> tuple[int, int]:
     return spec
 
 
+def _conv_axis(fn, n, kernel_size, strides, padding, dilation_rate):
+    """``(before, after, out)`` along one axis, checked; the error names ``fn``."""
+    before, after = _padding_amounts(fn, n, kernel_size, strides, padding, dilation_rate)
+    out = _output_size(n, kernel_size, strides, before + after, dilation_rate)
+    if out < 1:
+        raise ValueError(
+            f"{fn}: the kernel ({dilated_size(kernel_size, dilation_rate)} cells "
+            f"after dilation) is longer than the padded input ({n + before + after}); "
+            f"received n={n}, kernel_size={kernel_size}, padding={padding!r}, "
+            f"dilation_rate={dilation_rate}."
+        )
+    return before, after, out
+
+
 def conv_output_size(n, kernel_size, *, strides=1, padding="valid", dilation_rate=1) -> int:
     """Output length of a convolution along one axis.
 
@@ -211,17 +225,7 @@ def conv_output_size(n, kernel_size, *, strides=1, padding="valid", dilation_rat
     >>> conv_output_size(28, 3, dilation_rate=2)
     24
     """
-    before, after = _padding_amounts(
-        "conv_output_size", n, kernel_size, strides, padding, dilation_rate
-    )
-    out = _output_size(n, kernel_size, strides, before + after, dilation_rate)
-    if out < 1:
-        raise ValueError(
-            f"conv_output_size: the kernel ({dilated_size(kernel_size, dilation_rate)} cells "
-            f"after dilation) is longer than the padded input ({n + before + after}); "
-            f"received n={n}, kernel_size={kernel_size}, padding={padding!r}, "
-            f"dilation_rate={dilation_rate}."
-        )
+    _, _, out = _conv_axis("conv_output_size", n, kernel_size, strides, padding, dilation_rate)
     return out
 
 
@@ -480,16 +484,7 @@ def windows(n, kernel_size, *, strides=1, padding="valid", dilation_rate=1) -> W
     >>> windows(5, 3, dilation_rate=2).taps
     ((0, 2, 4),)
     """
-    fn = "windows"
-    n = _int(fn, "n", n, minimum=1)
-    before, after = _padding_amounts(fn, n, kernel_size, strides, padding, dilation_rate)
-    out = _output_size(n, kernel_size, strides, before + after, dilation_rate)
-    if out < 1:
-        raise ValueError(
-            f"{fn}: the kernel ({dilated_size(kernel_size, dilation_rate)} cells after "
-            f"dilation) is longer than the padded input ({n + before + after}); received "
-            f"n={n}, kernel_size={kernel_size}, padding={padding!r}."
-        )
+    before, after, out = _conv_axis("windows", n, kernel_size, strides, padding, dilation_rate)
     taps = tuple(
         tuple(i * strides + j * dilation_rate for j in range(kernel_size)) for i in range(out)
     )
