@@ -48,6 +48,17 @@ def tf_padding(padding):
     return [[0, 0], list(padding[0]), list(padding[1]), [0, 0]]
 
 
+def tf_conv2d(tf, x, kernel, options):
+    """``tf.nn.conv2d`` with convlab's keyword ``options`` (per-axis strides and dilation)."""
+    return tf.nn.conv2d(
+        x,
+        kernel,
+        strides=[1, *options["strides"], 1],
+        padding=tf_padding(options["padding"]),
+        dilations=[1, *options["dilation_rate"], 1],
+    ).numpy()
+
+
 @SETTINGS
 @given(conv_problems())
 def test_conv2d_naive_fast_and_tensorflow_agree(tf, problem):
@@ -55,14 +66,7 @@ def test_conv2d_naive_fast_and_tensorflow_agree(tf, problem):
     fast = convlab.conv2d(x, kernel, **options)
     assert_matches(fast, naive.conv2d(x, kernel, **options))
     if x.shape[0]:
-        expected = tf.nn.conv2d(
-            x,
-            kernel,
-            strides=[1, *options["strides"], 1],
-            padding=tf_padding(options["padding"]),
-            dilations=[1, *options["dilation_rate"], 1],
-        ).numpy()
-        assert_matches(fast, expected)
+        assert_matches(fast, tf_conv2d(tf, x, kernel, options))
     h_out = shapes.conv_output_size(
         x.shape[1],
         kernel.shape[0],
@@ -103,13 +107,7 @@ def tight_conv_problems(draw):
 @given(tight_conv_problems())
 def test_conv2d_where_the_window_just_fits_agrees_with_tensorflow(tf, problem):
     x, kernel, options = problem
-    expected = tf.nn.conv2d(
-        x,
-        kernel,
-        strides=[1, *options["strides"], 1],
-        padding=tf_padding(options["padding"]),
-        dilations=[1, *options["dilation_rate"], 1],
-    ).numpy()
+    expected = tf_conv2d(tf, x, kernel, options)
     assert_matches(convlab.conv2d(x, kernel, **options), expected)
     assert_matches(naive.conv2d(x, kernel, **options), expected)
 
